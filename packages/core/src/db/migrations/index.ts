@@ -1,0 +1,8 @@
+/**
+ * @module db/migrations
+ * The ordered migrations. Each area owns one file; append new ones, never edit a released one.
+ */
+import type { Migration } from '../migrate.ts';
+import { ledger } from './001-ledger.ts';
+
+export const MIGRATIONS: readonly Migration[] = [ledger];

@@ -1,0 +1,2 @@
+export { LEDGER, ACCOUNT_FLAGS, TRANSFER_FLAGS } from './types.ts';
+export type * from './types.ts';

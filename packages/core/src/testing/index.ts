@@ -1,0 +1,1 @@
+export { testDatabases, pgliteTestDatabase, postgresTestDatabase, postgresTestUrl, type TestDatabase, type TestDb } from './databases.ts';

@@ -1,0 +1,41 @@
+// Runs the type check, then every *.test.ts under packages/ with node's test runner (through tsx).
+// Node 20's --test does not expand globs, so the files are listed here.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function findTests(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, out);
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const filter = process.argv.slice(2);
+const files = findTests('packages').filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+
+if (filter.length === 0) {
+  const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+}
+
+if (process.env.CI === 'true' && !process.env.TOLLGATE_TEST_DATABASE_URL) {
+  console.error('CI=true but TOLLGATE_TEST_DATABASE_URL is not set: the Postgres suites may not be skipped under CI.');
+  process.exit(1);
+}
+if (!process.env.TOLLGATE_TEST_DATABASE_URL) console.log('# TOLLGATE_TEST_DATABASE_URL not set: Postgres suites are skipped (PGlite suites still run).');
+if (!process.env.TOLLGATE_TEST_REDIS_URL) console.log('# TOLLGATE_TEST_REDIS_URL not set: Redis suites are skipped.');
+
+const run = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+);
+process.exit(run.status ?? 1);
