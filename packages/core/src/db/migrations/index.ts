@@ -4,5 +4,6 @@
  */
 import type { Migration } from '../migrate.ts';
 import { ledger } from './001-ledger.ts';
+import { principalsGrants } from './002-principals-grants.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants];
