@@ -1,0 +1,310 @@
+/**
+ * @module guard/budget-guard
+ * The budget guard: policy → one atomic hold over every limit → (approval) → and, after the edge
+ * ran the call, capture or void → audit record. Both steps are idempotent by call id: a retried
+ * authorize finds the call and answers with its state; a retried settle changes nothing.
+ */
+import type { Db } from '../db/db.ts';
+import { TollgateError } from '../errors.ts';
+import type { Grants } from '../grants/grants.ts';
+import type { Ledger, TransferResult } from '../ledger/types.ts';
+import { accountId, earningsAccount } from '../limits/accounts.ts';
+import type { LimitBook } from '../limits/limit-book.ts';
+import { formatMicros, parseMicros } from '../money.ts';
+import { monthKey } from '../limits/periods.ts';
+import { callIdFor } from './call-id.ts';
+import { CallStore, type CallRow } from './call-store.ts';
+import { loadCallContext, type CallContext } from './context.ts';
+import { checkGrant, reapprovalReason } from './grant-checks.ts';
+import { buildHoldChain, buildSettleChain, type HoldChain } from './hold-chain.ts';
+import type { ApprovalPort, AuditPort, CallRecord, PolicyPort } from './ports.ts';
+import { failingIndex, refusalFor } from './refusals.ts';
+import type { Authorization, Authorized, CallRequest, Guard, SettleInput, Settlement } from './types.ts';
+import { movements, recordBase, type Attempt } from './records.ts';
+
+export interface BudgetGuardOptions {
+  db: Db;
+  ledger: Ledger;
+  grants: Grants;
+  limits: LimitBook;
+  policy: PolicyPort;
+  approvals: ApprovalPort;
+  audit: AuditPort;
+  now: () => Date;
+  /** Where a person decides approvals, shown in `approval_required` refusals. */
+  approvalUrl?: (approvalId: string) => string;
+}
+
+/** Seconds a client should wait before retrying a call that is still running. */
+const IN_FLIGHT_RETRY_SECONDS = 1;
+/** Seconds a client should wait before polling an approval again. */
+const APPROVAL_RETRY_SECONDS = 5;
+
+const SUCCESS = new Set(['created', 'exists']);
+const allOk = (results: readonly TransferResult[]) => results.every((r) => SUCCESS.has(r.status));
+
+export class BudgetGuard implements Guard {
+  readonly calls: CallStore;
+  readonly #o: BudgetGuardOptions;
+  readonly #earnings = new Set<string>();
+
+  constructor(options: BudgetGuardOptions) {
+    this.#o = options;
+    this.calls = new CallStore(options.db);
+  }
+
+  async authorize(request: CallRequest): Promise<Authorization> {
+    const grant = await this.#o.grants.authenticate(request.token);
+    const callId = callIdFor(grant.id, request.idempotencyKey);
+    const claim = await this.calls.claim({
+      id: callId, grantId: grant.id, orgId: grant.orgId, userId: grant.userId, serviceId: request.service.id,
+      taskId: request.taskId ?? grant.taskId, fingerprint: request.fingerprint,
+    });
+    if (!claim.claimed) {
+      const answer = await this.#existing(claim.existing, request);
+      if (answer) return answer;
+    }
+    const attempt: Attempt = { callId, grant, request, decision: 'allow', trace: [], ruleId: null, approvalId: request.approvalId ?? null, context: undefined };
+    try {
+      return await this.#authorizeClaimed(attempt);
+    } catch (error) {
+      if (!(error instanceof TollgateError) || error.code === 'internal') {
+        await this.calls.release(callId);
+        throw error;
+      }
+      await this.#refuse(attempt, error);
+      throw error;
+    }
+  }
+
+  async #existing(row: CallRow, request: CallRequest): Promise<Authorization | undefined> {
+    if (row.fingerprint !== request.fingerprint) {
+      throw new TollgateError('idempotency_conflict', 'This Idempotency-Key was already used for a different request', { callId: row.id });
+    }
+    if (row.state === 'captured' || row.state === 'voided') {
+      return { type: 'replayed', callId: row.id, outcome: row.state, chargedMicros: row.charged_micros, remainingMicros: BigInt(String(row.result?.remainingMicros ?? 0)), result: (row.result?.edge as Record<string, unknown>) ?? {} };
+    }
+    if (row.state === 'authorizing' || row.state === 'authorized') return { type: 'in_flight', callId: row.id, retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS };
+    const refusal = row.refusal!;
+    // A call parked for approval continues when the retry brings an approval id; any other refusal
+    // is final for this key: the same request gets the same answer.
+    if (refusal.code === 'approval_required' && request.approvalId && (await this.calls.reopen(row.id))) return undefined;
+    throw new TollgateError(refusal.code, refusal.detail, { ...refusal.data, callId: row.id, replayed: true });
+  }
+
+  async #authorizeClaimed(attempt: Attempt): Promise<Authorized> {
+    const { grant, request, callId } = attempt;
+    const now = this.#o.now();
+    const lineage = await this.#o.grants.lineage(grant);
+    checkGrant(lineage, request, now);
+    const context = await loadCallContext(this.#o.db, lineage, request, now);
+    attempt.context = context;
+    const raiseMicros = await this.#decide(attempt, context);
+    if (raiseMicros > 0n) await this.#o.limits.raise(accountId.grantTotal(grant.id), raiseMicros, attempt.approvalId!);
+    const hold = await this.#hold(attempt, context);
+    await this.calls.authorized(callId, hold.holdMicros, {
+      holdIds: hold.chain.transfers.filter((_, i) => hold.chain.steps[i]!.pending).map((t) => t.id),
+      countHoldIds: hold.chain.transfers.filter((_, i) => hold.chain.steps[i]!.pending && hold.chain.steps[i]!.count).map((t) => t.id),
+      free: hold.free,
+      pricing: request.pricing,
+      sellerId: request.service.sellerId,
+      currency: context.currency,
+      feeBasisPoints: context.feeBasisPoints,
+      audit: { request: { service: request.service, tool: request.tool, reason: request.reason, edge: request.edge, priceMicros: request.priceMicros }, projectId: context.projectId, agentId: context.agentId, taskId: context.taskId, decision: attempt.decision, ruleId: attempt.ruleId, trace: attempt.trace, approvalId: attempt.approvalId, holdTransfers: movements(hold.chain.transfers, hold.chain.steps) },
+    });
+    const [grantAccount] = await this.#o.ledger.lookupAccounts([accountId.grantTotal(grant.id)]);
+    const remainingMicros = grantAccount ? grantAccount.creditsPosted - grantAccount.debitsPosted - grantAccount.debitsPending : 0n;
+    return { type: 'authorized', callId, grantId: grant.id, holdMicros: hold.holdMicros, free: hold.free, remainingMicros };
+  }
+
+  /** Policy and approvals. Returns how much an approval raises the grant cap (0 when it doesn't). */
+  async #decide(attempt: Attempt, context: CallContext): Promise<bigint> {
+    const { grant, request, callId } = attempt;
+    let approved = false;
+    let raiseMicros = 0n;
+    if (request.approvalId) {
+      const use = await this.#o.approvals.use(request.approvalId, { callId, grantId: grant.id, taskId: context.taskId, service: request.service.slug, tool: request.tool, priceMicros: request.priceMicros });
+      if (use.type === 'pending') throw this.#approvalRequired(request.approvalId, 'The approval is still pending');
+      if (use.type === 'denied') throw new TollgateError('approval_denied', `Approval ${request.approvalId} was denied`, { approvalId: request.approvalId });
+      if (use.type === 'covered') {
+        approved = true;
+        raiseMicros = use.raiseMicros ?? 0n;
+      } else attempt.approvalId = null;
+    }
+    const outcome = await this.#o.policy.evaluate({ request, grant, orgId: grant.orgId, projectId: context.projectId, agentId: context.agentId, settings: context.settings, approved });
+    attempt.decision = outcome.decision;
+    attempt.trace = outcome.trace;
+    attempt.ruleId = outcome.ruleId ?? null;
+    if (outcome.decision === 'deny') throw new TollgateError('policy_denied', outcome.reason, { rule: outcome.ruleId ?? 'default', reason: outcome.reason });
+    if (outcome.decision === 'require_approval' && !approved) {
+      await this.#askApproval(attempt, context, outcome.ruleId ?? 'policy', outcome.reason, 'call');
+    }
+    const again = approved ? undefined : reapprovalReason(grant, request);
+    if (again) {
+      attempt.decision = 'require_approval';
+      attempt.ruleId = 'grant:reapproval';
+      await this.#askApproval(attempt, context, 'grant:reapproval', again, 'call');
+    }
+    return raiseMicros;
+  }
+
+  async #askApproval(attempt: Attempt, context: CallContext, trigger: string, why: string, scope: 'call' | 'raise_cap', raiseMicros?: bigint): Promise<never> {
+    const { grant, request, callId } = attempt;
+    const approval = await this.#o.approvals.request({
+      callId, orgId: grant.orgId, userId: grant.userId, grantId: grant.id, taskId: context.taskId, agentId: context.agentId,
+      service: request.service.slug, tool: request.tool, priceMicros: request.priceMicros, reason: request.reason ?? null,
+      trigger, ruleId: attempt.ruleId, explanation: why, scope, ...(raiseMicros === undefined ? {} : { raiseMicros }),
+    });
+    attempt.approvalId = approval.id;
+    throw this.#approvalRequired(approval.id, `A person must approve this call: ${why}`, approval.expiresAt);
+  }
+
+  #approvalRequired(approvalId: string, detail: string, expiresAt?: Date): TollgateError {
+    return new TollgateError('approval_required', detail, {
+      approvalId,
+      decideUrl: this.#o.approvalUrl?.(approvalId) ?? `/v1/approvals/${approvalId}`,
+      retryAfterSeconds: APPROVAL_RETRY_SECONDS,
+      ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
+    });
+  }
+
+  /** Places the hold: a free-tier attempt first when the service has one, then the paid chain. */
+  async #hold(attempt: Attempt, context: CallContext): Promise<{ chain: HoldChain; holdMicros: bigint; free: boolean }> {
+    const { request, callId } = attempt;
+    if (context.limits.freeCallsPerMonth > 0) {
+      const chain = buildHoldChain(context.limits, callId, 0n, 'free');
+      const results = await this.#submit(chain);
+      if (allOk(results)) return { chain, holdMicros: 0n, free: true };
+      const index = failingIndex(results);
+      if (chain.steps[index]?.kind !== 'free_tier') throw await this.#refusal(chain, results, request.priceMicros, context);
+    }
+    const chain = buildHoldChain(context.limits, callId, request.priceMicros, 'paid');
+    const results = await this.#submit(chain);
+    if (allOk(results)) return { chain, holdMicros: request.priceMicros, free: false };
+    const refusal = await this.#refusal(chain, results, request.priceMicros, context);
+    if (refusal.data.limit === 'grant_total' && context.settings.approvalTriggers?.askToRaiseCap && !attempt.approvalId) {
+      await this.#askToRaise(attempt, context, refusal);
+    }
+    throw refusal;
+  }
+
+  async #submit(chain: HoldChain): Promise<TransferResult[]> {
+    await this.#o.limits.ensure(chain.limits);
+    return this.#o.ledger.createTransfers(chain.transfers);
+  }
+
+  async #refusal(chain: HoldChain, results: readonly TransferResult[], requested: bigint, context: CallContext): Promise<TollgateError> {
+    const index = failingIndex(results);
+    const step = chain.steps[index];
+    if (!step) return new TollgateError('internal', 'the hold failed without a failing member');
+    const [account] = await this.#o.ledger.lookupAccounts([step.accountId]);
+    return refusalFor(step, results[index]!, account, requested, context.limits.now);
+  }
+
+  /** The grant is spent but the user's own limit still has room: ask the person to raise the grant. */
+  async #askToRaise(attempt: Attempt, context: CallContext, refusal: TollgateError): Promise<void> {
+    const { grant, request } = attempt;
+    if (grant.id !== refusal.data.grantId) return;
+    const shortMicros = request.priceMicros - parseMicros(String(refusal.data.remaining), { field: 'remaining' });
+    const limits = context.limits;
+    if (limits.userMonthlyMicros !== null) {
+      const id = accountId.limit('user_monthly', limits.userId, monthKey(limits.now));
+      const usage = (await this.#o.limits.usage([id])).get(id);
+      if (usage && usage.remainingMicros < request.priceMicros) return;
+    }
+    attempt.decision = 'require_approval';
+    attempt.ruleId = 'trigger:grant_cap_would_be_exceeded';
+    const why = `the grant cap would be exceeded (${String(refusal.data.remaining)} left); approving raises it by ${formatMicros(shortMicros)}`;
+    await this.#askApproval(attempt, context, 'trigger:grant_cap_would_be_exceeded', why, 'raise_cap', shortMicros);
+  }
+
+  async settle(input: SettleInput): Promise<Settlement> {
+    const row = await this.calls.get(input.callId);
+    if (!row) throw new TollgateError('not_found', `call ${input.callId} does not exist`, { callId: input.callId });
+    if (row.state === 'captured' || row.state === 'voided') return replayOf(row);
+    if (row.state !== 'authorized') throw new TollgateError('conflict', `call ${input.callId} is ${row.state}, not authorized`, { callId: input.callId, state: row.state });
+    const ctx = row.context;
+    const capture = input.status === 'ok' || (input.status === 'tool_error' && input.chargeFailures === true);
+    const chargeMicros = capture && !ctx.free ? this.#charge(row, input) : 0n;
+    const feeMicros = (chargeMicros * BigInt(ctx.feeBasisPoints)) / 10_000n;
+    const postHolds = capture && (chargeMicros > 0n || ctx.free);
+    if (postHolds && chargeMicros > 0n) await this.#ensureEarnings(ctx.sellerId, ctx.currency);
+    const transfers = buildSettleChain({ callId: row.id, holdIds: ctx.holdIds, countHoldIds: ctx.countHoldIds, capture: postHolds, chargeMicros, feeMicros, sellerId: ctx.sellerId });
+    const results = transfers.length > 0 ? await this.#o.ledger.createTransfers(transfers) : [];
+    if (!allOk(results)) return this.#settleFailed(row, input, results);
+    const state = capture ? 'captured' : 'voided';
+    const remainingMicros = await this.#remaining(row.grant_id);
+    await this.#o.audit.append({
+      ...recordBase(row, input),
+      outcome: state,
+      capturedMicros: chargeMicros,
+      feeMicros,
+      transfers: [...((ctx.audit.holdTransfers as CallRecord['transfers']) ?? []), ...movements(transfers)],
+    });
+    const finished = await this.calls.finish(row.id, state, chargeMicros, { remainingMicros, edge: input.result ?? {}, status: input.status });
+    if (!finished) return replayOf((await this.calls.get(row.id))!);
+    return { callId: row.id, outcome: state, chargedMicros: chargeMicros, remainingMicros, replay: false };
+  }
+
+  #charge(row: CallRow, input: SettleInput): bigint {
+    if (row.context.pricing === 'fixed' && input.actualMicros === undefined) return row.hold_micros;
+    const actual = input.actualMicros;
+    if (actual === undefined) throw new TollgateError('invalid_request', 'actualMicros: a usage-priced call must report its actual amount', { field: 'actualMicros' });
+    if (actual < 0n) throw new TollgateError('invalid_amount', 'actualMicros: must not be negative', { field: 'actualMicros' });
+    if (actual > row.hold_micros) {
+      throw new TollgateError('invalid_amount', `actualMicros: ${formatMicros(actual)} exceeds the hold of ${formatMicros(row.hold_micros)}; a capture can never exceed its hold`, { field: 'actualMicros', hold: formatMicros(row.hold_micros) });
+    }
+    return actual;
+  }
+
+  /** A settle the ledger refused: another settle won the race, or the hold expired first. */
+  async #settleFailed(row: CallRow, input: SettleInput, results: readonly TransferResult[]): Promise<Settlement> {
+    const statuses = new Set(results.map((r) => r.status));
+    if (statuses.has('pending_transfer_already_posted') || statuses.has('pending_transfer_already_voided')) {
+      const now = await this.calls.get(row.id);
+      if (now && (now.state === 'captured' || now.state === 'voided')) return replayOf(now);
+    }
+    if (statuses.has('pending_transfer_expired')) return this.expire(row, input);
+    throw new TollgateError('internal', `settle of ${row.id} refused by the ledger: ${[...statuses].join(', ')}`);
+  }
+
+  /** Records a call whose hold expired before it was settled: nothing is charged. */
+  async expire(row: CallRow, input?: SettleInput): Promise<Settlement> {
+    const remainingMicros = await this.#remaining(row.grant_id);
+    const base = recordBase(row, input ?? { callId: row.id, status: 'cancelled', summary: 'hold expired before the call was settled' });
+    await this.#o.audit.append({ ...base, outcome: 'expired', status: 'expired', capturedMicros: 0n, feeMicros: 0n, transfers: (row.context.audit.holdTransfers as CallRecord['transfers']) ?? [] });
+    const finished = await this.calls.finish(row.id, 'voided', 0n, { remainingMicros, edge: input?.result ?? {}, status: 'expired' });
+    if (!finished) return replayOf((await this.calls.get(row.id))!);
+    return { callId: row.id, outcome: 'voided', chargedMicros: 0n, remainingMicros, replay: false };
+  }
+
+  async #refuse(attempt: Attempt, error: TollgateError): Promise<void> {
+    await this.calls.refuse(attempt.callId, { code: error.code, detail: error.message, data: { ...error.data } });
+    const { grant, request, context } = attempt;
+    await this.#o.audit.append({
+      callId: attempt.callId, outcome: 'refused', orgId: grant.orgId, projectId: context?.projectId ?? grant.projectId, userId: grant.userId,
+      grantId: grant.id, agentId: context?.agentId ?? request.agentId ?? null, taskId: context?.taskId ?? request.taskId ?? grant.taskId,
+      serviceId: request.service.id, service: request.service.slug, sellerId: request.service.sellerId, tool: request.tool,
+      reason: request.reason ?? null, edge: request.edge, priceMicros: request.priceMicros, pricing: request.pricing,
+      decision: attempt.decision, errorCode: error.code, errorData: { ...error.data, detail: error.message }, policyTrace: attempt.trace,
+      ruleId: attempt.ruleId, approvalId: attempt.approvalId, holdMicros: 0n, rail: 'balance', capturedMicros: 0n, feeMicros: 0n,
+      status: 'refused', httpStatus: error.status, summary: error.message, latencyMs: null, units: null, transfers: [],
+    });
+  }
+
+  async #remaining(grantId: string): Promise<bigint> {
+    const [account] = await this.#o.ledger.lookupAccounts([accountId.grantTotal(grantId)]);
+    return account ? account.creditsPosted - account.debitsPosted - account.debitsPending : 0n;
+  }
+
+  async #ensureEarnings(sellerId: string, currency: string): Promise<void> {
+    if (this.#earnings.has(sellerId)) return;
+    await this.#o.ledger.createAccounts([earningsAccount(sellerId, currency)]);
+    this.#earnings.add(sellerId);
+  }
+}
+
+function replayOf(row: CallRow): Settlement {
+  return { callId: row.id, outcome: row.state as 'captured' | 'voided', chargedMicros: row.charged_micros, remainingMicros: BigInt(String(row.result?.remainingMicros ?? 0)), replay: true };
+}
+
