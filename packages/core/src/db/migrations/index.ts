@@ -5,5 +5,6 @@
 import type { Migration } from '../migrate.ts';
 import { ledger } from './001-ledger.ts';
 import { principalsGrants } from './002-principals-grants.ts';
+import { approvalsAudit } from './003-approvals-audit.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit];
