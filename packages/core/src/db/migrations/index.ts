@@ -6,5 +6,6 @@ import type { Migration } from '../migrate.ts';
 import { ledger } from './001-ledger.ts';
 import { principalsGrants } from './002-principals-grants.ts';
 import { approvalsAudit } from './003-approvals-audit.ts';
+import { services } from './004-services.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services];
