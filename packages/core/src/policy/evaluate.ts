@@ -101,7 +101,7 @@ function byDefault(effect: PolicyEffect, facts: PolicyFacts, trace: TraceEntry[]
   if (effect === 'require_approval' && covers(facts.approval, 'default')) {
     return { decision: 'allow', reason: capitalize(`${approvalNote}approval ${facts.approval!.id} answered the default, which asks a person`) + '.', trace };
   }
-  const reason = capitalize(`${approvalNote}no rule or trigger applies, so the default decision (${effect}) holds`) + '.';
+  const reason = capitalize(`${approvalNote}no ${answered.length > 0 ? 'other ' : ''}rule or trigger applies, so the default decision (${effect}) holds`) + '.';
   const decided: PolicyDecision = { decision: effect, reason, trace };
   if (effect === 'require_approval') decided.ask = { scope: 'call', covers: ['default'] };
   return decided;

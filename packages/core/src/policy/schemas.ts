@@ -19,19 +19,22 @@ export const POLICY_LEVELS = ['org', 'project', 'grant'] as const;
 export const POLICY_EFFECTS = ['allow', 'deny', 'require_approval'] as const;
 export const SENSITIVITIES = ['low', 'medium', 'high'] as const;
 
-export const PolicyLevelSchema = z.enum(POLICY_LEVELS, { error: 'must be one of org, project, grant' });
-export const PolicyEffectSchema = z.enum(POLICY_EFFECTS, { error: 'must be one of allow, deny, require_approval' });
-export const SensitivitySchema = z.enum(SENSITIVITIES, { error: 'must be one of low, medium, high' });
+/** An error message that tells a missing field from a wrong one. */
+const expect = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? `is required (${what})` : what) });
+
+export const PolicyLevelSchema = z.enum(POLICY_LEVELS, expect('must be one of org, project, grant'));
+export const PolicyEffectSchema = z.enum(POLICY_EFFECTS, expect('must be one of allow, deny, require_approval'));
+export const SensitivitySchema = z.enum(SENSITIVITIES, expect('must be one of low, medium, high'));
 
 /** A decimal money string such as "0.25" (at most 6 decimals); compiled to micro-units. */
 export const PriceStringSchema = z
-  .string({ error: 'must be a decimal string such as "0.25"' })
+  .string(expect('must be a decimal string such as "0.25"'))
   .regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,6})?$/, 'must be a decimal amount such as "5.00" (no sign or exponent, at most 6 decimals)');
 
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const PATTERN = /^(\*|[A-Za-z0-9_.:/ -]+\*?)$/;
 
-const value = z.string().min(1, 'must not be empty').max(POLICY_ID_LENGTH_MAX, `must be at most ${POLICY_ID_LENGTH_MAX} characters`);
+const value = z.string(expect('must be a string')).min(1, 'must not be empty').max(POLICY_ID_LENGTH_MAX, `must be at most ${POLICY_ID_LENGTH_MAX} characters`);
 const pattern = value.regex(PATTERN, 'must be a name or a `prefix*` pattern (letters, digits, _ . : / - and space)');
 const list = <T extends z.ZodType>(item: T) =>
   z.array(item).min(1, 'must list at least one value (omit the field to match any)').max(MATCH_VALUES_MAX, `must list at most ${MATCH_VALUES_MAX} values`);
@@ -63,7 +66,7 @@ export const PolicyMatchSchema = z.strictObject({
   price: PriceRangeSchema.optional(),
   sensitivity: SensitivityRangeSchema.optional(),
   agents: list(value).optional(),
-});
+}, { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object of conditions ({} matches every call)' : undefined) });
 export type PolicyMatchInput = z.input<typeof PolicyMatchSchema>;
 
 export const PolicyRuleSchema = z.strictObject({
@@ -71,6 +74,7 @@ export const PolicyRuleSchema = z.strictObject({
   level: PolicyLevelSchema,
   description: z.string().max(POLICY_DESCRIPTION_LENGTH_MAX, `must be at most ${POLICY_DESCRIPTION_LENGTH_MAX} characters`).optional(),
   effect: PolicyEffectSchema,
+  /** Use `{}` to match every call. */
   match: PolicyMatchSchema,
   /** Among rules of the same effect and level, the higher priority is named as the deciding rule. */
   priority: z.number().int('must be an integer').min(0).max(POLICY_PRIORITY_MAX).optional(),
@@ -88,7 +92,7 @@ export const PolicyRulesSchema = z
     });
   });
 
-const toggle = { enabled: z.boolean({ error: 'must be true or false' }) };
+const toggle = { enabled: z.boolean(expect('must be true or false')) };
 
 /** A named set of what the enterprise has approved; a call outside it needs a person's yes. */
 export const EnterpriseExceptionSchema = z.strictObject({

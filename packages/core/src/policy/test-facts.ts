@@ -7,8 +7,11 @@ import { parsePolicy } from './compile.ts';
 import type { PolicyInput } from './schemas.ts';
 import type { Policy, PolicyFacts } from './types.ts';
 
+/** Facts to change from the plain call; `service` fields are merged one by one. */
+export type FactsOverrides = Omit<Partial<PolicyFacts>, 'service'> & { service?: Partial<PolicyFacts['service']> };
+
 /** A 0.10 call to `search` (vendor sel_1, category data, low sensitivity) that no trigger would stop. */
-export function callFacts(overrides: Partial<PolicyFacts> & { service?: Partial<PolicyFacts['service']> } = {}): PolicyFacts {
+export function callFacts(overrides: FactsOverrides = {}): PolicyFacts {
   const { service, ...rest } = overrides;
   return {
     service: { slug: 'search', sellerId: 'sel_1', category: 'data', sensitivity: 'low', ...service },
