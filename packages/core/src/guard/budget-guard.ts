@@ -11,7 +11,6 @@ import type { Ledger, TransferResult } from '../ledger/types.ts';
 import { accountId, earningsAccount } from '../limits/accounts.ts';
 import type { LimitBook } from '../limits/limit-book.ts';
 import { formatMicros, parseMicros } from '../money.ts';
-import { monthKey } from '../limits/periods.ts';
 import { callIdFor } from './call-id.ts';
 import { CallStore, type CallRow } from './call-store.ts';
 import { loadCallContext, type CallContext } from './context.ts';
@@ -120,24 +119,26 @@ export class BudgetGuard implements Guard {
   /** Policy and approvals. Returns how much an approval raises the grant cap (0 when it doesn't). */
   async #decide(attempt: Attempt, context: CallContext): Promise<bigint> {
     const { grant, request, callId } = attempt;
-    let approved = false;
+    let approved: string | null = null;
     let raiseMicros = 0n;
     if (request.approvalId) {
       const use = await this.#o.approvals.use(request.approvalId, { callId, grantId: grant.id, taskId: context.taskId, service: request.service.slug, tool: request.tool, priceMicros: request.priceMicros });
       if (use.type === 'pending') throw this.#approvalRequired(request.approvalId, 'The approval is still pending');
       if (use.type === 'denied') throw new TollgateError('approval_denied', `Approval ${request.approvalId} was denied`, { approvalId: request.approvalId });
       if (use.type === 'covered') {
-        approved = true;
+        approved = request.approvalId;
         raiseMicros = use.raiseMicros ?? 0n;
       } else attempt.approvalId = null;
     }
-    const outcome = await this.#o.policy.evaluate({ request, grant, orgId: grant.orgId, projectId: context.projectId, agentId: context.agentId, settings: context.settings, approved });
+    const outcome = await this.#o.policy.evaluate({
+      request, grant, orgId: grant.orgId, projectId: context.projectId, agentId: context.agentId, taskId: context.taskId, limits: context.limits, approvalId: approved,
+    });
     attempt.decision = outcome.decision;
     attempt.trace = outcome.trace;
     attempt.ruleId = outcome.ruleId ?? null;
     if (outcome.decision === 'deny') throw new TollgateError('policy_denied', outcome.reason, { rule: outcome.ruleId ?? 'default', reason: outcome.reason });
-    if (outcome.decision === 'require_approval' && !approved) {
-      await this.#askApproval(attempt, context, outcome.ruleId ?? 'policy', outcome.reason, 'call');
+    if (outcome.decision === 'require_approval') {
+      await this.#askApproval(attempt, context, outcome.ruleId ?? 'policy', outcome.reason, outcome.ask?.scope ?? 'call', outcome.ask?.raiseMicros);
     }
     const again = approved ? undefined : reapprovalReason(grant, request);
     if (again) {
@@ -181,11 +182,7 @@ export class BudgetGuard implements Guard {
     const chain = buildHoldChain(context.limits, callId, request.priceMicros, 'paid');
     const results = await this.#submit(chain);
     if (allOk(results)) return { chain, holdMicros: request.priceMicros, free: false };
-    const refusal = await this.#refusal(chain, results, request.priceMicros, context);
-    if (refusal.data.limit === 'grant_total' && context.settings.approvalTriggers?.askToRaiseCap && !attempt.approvalId) {
-      await this.#askToRaise(attempt, context, refusal);
-    }
-    throw refusal;
+    throw await this.#refusal(chain, results, request.priceMicros, context);
   }
 
   async #submit(chain: HoldChain): Promise<TransferResult[]> {
@@ -199,23 +196,6 @@ export class BudgetGuard implements Guard {
     if (!step) return new TollgateError('internal', 'the hold failed without a failing member');
     const [account] = await this.#o.ledger.lookupAccounts([step.accountId]);
     return refusalFor(step, results[index]!, account, requested, context.limits.now);
-  }
-
-  /** The grant is spent but the user's own limit still has room: ask the person to raise the grant. */
-  async #askToRaise(attempt: Attempt, context: CallContext, refusal: TollgateError): Promise<void> {
-    const { grant, request } = attempt;
-    if (grant.id !== refusal.data.grantId) return;
-    const shortMicros = request.priceMicros - parseMicros(String(refusal.data.remaining), { field: 'remaining' });
-    const limits = context.limits;
-    if (limits.userMonthlyMicros !== null) {
-      const id = accountId.limit('user_monthly', limits.userId, monthKey(limits.now));
-      const usage = (await this.#o.limits.usage([id])).get(id);
-      if (usage && usage.remainingMicros < request.priceMicros) return;
-    }
-    attempt.decision = 'require_approval';
-    attempt.ruleId = 'trigger:grant_cap_would_be_exceeded';
-    const why = `the grant cap would be exceeded (${String(refusal.data.remaining)} left); approving raises it by ${formatMicros(shortMicros)}`;
-    await this.#askApproval(attempt, context, 'trigger:grant_cap_would_be_exceeded', why, 'raise_cap', shortMicros);
   }
 
   async settle(input: SettleInput): Promise<Settlement> {
@@ -276,6 +256,29 @@ export class BudgetGuard implements Guard {
     const finished = await this.calls.finish(row.id, 'voided', 0n, { remainingMicros, edge: input?.result ?? {}, status: 'expired' });
     if (!finished) return replayOf((await this.calls.get(row.id))!);
     return { callId: row.id, outcome: 'voided', chargedMicros: 0n, remainingMicros, replay: false };
+  }
+
+  /**
+   * Cleans up after crashed processes: a claim left `authorizing` is released so its key can be
+   * retried, and an `authorized` call whose hold the sweeper expired is recorded as expired.
+   */
+  async reconcile(options: { staleSeconds?: number; limit?: number } = {}): Promise<{ released: number; expired: number }> {
+    const { staleSeconds = 60, limit = 500 } = options;
+    const cutoff = new Date(this.#o.now().getTime() - staleSeconds * 1000);
+    let released = 0;
+    for (const row of await this.calls.stale('authorizing', cutoff, limit)) {
+      await this.calls.release(row.id);
+      released++;
+    }
+    let expired = 0;
+    for (const row of await this.calls.stale('authorized', cutoff, limit)) {
+      const states = await this.#o.ledger.lookupPending(row.context.holdIds);
+      if ([...states.values()].some((s) => s === 'expired')) {
+        await this.expire(row);
+        expired++;
+      }
+    }
+    return { released, expired };
   }
 
   async #refuse(attempt: Attempt, error: TollgateError): Promise<void> {

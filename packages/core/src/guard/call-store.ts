@@ -6,6 +6,7 @@
  */
 import type { Db } from '../db/db.ts';
 import type { ErrorCode } from '../errors.ts';
+import { Batcher } from '../batching/batcher.ts';
 
 export type CallState = 'authorizing' | 'authorized' | 'captured' | 'voided' | 'refused';
 
@@ -55,38 +56,44 @@ export interface NewCall {
   fingerprint: string;
 }
 
+/** Most call records one statement touches (see batching/batcher.ts). */
+const CALL_BATCH_SIZE_MAX = 500;
+
+/**
+ * Call records, written through batchers: under load, the claims (and state changes) of many
+ * concurrent calls share one statement. Within a batch a repeated id is resolved in submission
+ * order, exactly as one-at-a-time statements would have been.
+ */
 export class CallStore {
   readonly #db: Db;
+  readonly #claims: Batcher<NewCall, boolean>;
+  readonly #reads: Batcher<string, CallRow | undefined>;
+  readonly #transitions: Batcher<Transition, boolean>;
 
   constructor(db: Db) {
     this.#db = db;
+    const options = { sizeMax: CALL_BATCH_SIZE_MAX };
+    this.#claims = new Batcher((calls) => this.#claimBatch(calls), options);
+    this.#reads = new Batcher((ids) => this.#readBatch(ids), options);
+    this.#transitions = new Batcher((items) => this.#transitionBatch(items), options);
   }
 
   /** Inserts the call in state `authorizing`; returns the existing row when the id was taken. */
   async claim(call: NewCall): Promise<{ claimed: true } | { claimed: false; existing: CallRow }> {
-    const inserted = await this.#db.query(
-      `INSERT INTO calls (id, grant_id, org_id, user_id, service_id, task_id, fingerprint, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'authorizing') ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [call.id, call.grantId, call.orgId, call.userId, call.serviceId, call.taskId, call.fingerprint],
-    );
-    if (inserted.length > 0) return { claimed: true };
+    if (await this.#claims.submit(call)) return { claimed: true };
     const existing = await this.get(call.id);
+    // The row can vanish between the two statements when a failed attempt released it; claim again.
     if (!existing) return this.claim(call);
     return { claimed: false, existing };
   }
 
-  async get(id: string): Promise<CallRow | undefined> {
-    const [row] = await this.#db.query<CallRow>('SELECT * FROM calls WHERE id = $1', [id]);
-    return row;
+  get(id: string): Promise<CallRow | undefined> {
+    return this.#reads.submit(id);
   }
 
   /** Re-opens a call that was refused for approval, once: only one concurrent retry wins. */
-  async reopen(id: string): Promise<boolean> {
-    const rows = await this.#db.query(
-      `UPDATE calls SET state = 'authorizing', refusal = NULL, updated_at = now() WHERE id = $1 AND state = 'refused' RETURNING id`,
-      [id],
-    );
-    return rows.length > 0;
+  reopen(id: string): Promise<boolean> {
+    return this.#transitions.submit({ id, from: 'refused', to: 'authorizing', set: { refusal: null } });
   }
 
   /** Forgets a claim that failed for an unexpected reason, so the client's retry can run again. */
@@ -95,31 +102,21 @@ export class CallStore {
   }
 
   async refuse(id: string, refusal: StoredRefusal): Promise<void> {
-    await this.#db.query(`UPDATE calls SET state = 'refused', refusal = $2, updated_at = now() WHERE id = $1 AND state = 'authorizing'`, [
-      id,
-      JSON.stringify(refusal),
-    ]);
+    await this.#transitions.submit({ id, from: 'authorizing', to: 'refused', set: { refusal } });
   }
 
   async authorized(id: string, holdMicros: bigint, context: CallContext): Promise<void> {
-    await this.#db.query(
-      `UPDATE calls SET state = 'authorized', hold_micros = $2, context = $3, updated_at = now() WHERE id = $1 AND state = 'authorizing'`,
-      [id, holdMicros, JSON.stringify(context, bigintReplacer)],
-    );
+    await this.#transitions.submit({ id, from: 'authorizing', to: 'authorized', set: { holdMicros, context } });
   }
 
   /** Moves an authorized call to its final state; false when another settle got there first. */
-  async finish(id: string, state: 'captured' | 'voided', chargedMicros: bigint, result: Record<string, unknown>): Promise<boolean> {
-    const rows = await this.#db.query(
-      `UPDATE calls SET state = $2, charged_micros = $3, result = $4, updated_at = now() WHERE id = $1 AND state = 'authorized' RETURNING id`,
-      [id, state, chargedMicros, JSON.stringify(result, bigintReplacer)],
-    );
-    return rows.length > 0;
+  finish(id: string, state: 'captured' | 'voided', chargedMicros: bigint, result: Record<string, unknown>): Promise<boolean> {
+    return this.#transitions.submit({ id, from: 'authorized', to: state, set: { chargedMicros, result } });
   }
 
-  /** Authorized calls older than `olderThan`: candidates whose holds may have expired. */
-  async staleAuthorized(olderThan: Date, limit: number): Promise<CallRow[]> {
-    return this.#db.query<CallRow>(`SELECT * FROM calls WHERE state = 'authorized' AND updated_at < $1 ORDER BY updated_at LIMIT $2`, [olderThan, limit]);
+  /** Calls in `state` not touched since `olderThan`: holds of a crashed process, or claims it left. */
+  async stale(state: 'authorizing' | 'authorized', olderThan: Date, limit: number): Promise<CallRow[]> {
+    return this.#db.query<CallRow>(`SELECT * FROM calls WHERE state = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3`, [state, olderThan, limit]);
   }
 
   async hasCaptured(filter: { taskId?: string; orgId: string; serviceId?: string }): Promise<boolean> {
@@ -129,6 +126,68 @@ export class CallStore {
     );
     return rows.length > 0;
   }
+
+  async #claimBatch(calls: readonly NewCall[]): Promise<boolean[]> {
+    const first = firstIndexById(calls.map((c) => c.id));
+    const unique = calls.filter((c, i) => first.get(c.id) === i);
+    const column = (pick: (c: NewCall) => string | null) => unique.map(pick);
+    const inserted = await this.#db.query<{ id: string }>(
+      `INSERT INTO calls (id, grant_id, org_id, user_id, service_id, task_id, fingerprint, state)
+       SELECT id, grant_id, org_id, user_id, service_id, task_id, fingerprint, 'authorizing'
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS n(id, grant_id, org_id, user_id, service_id, task_id, fingerprint)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [column((c) => c.id), column((c) => c.grantId), column((c) => c.orgId), column((c) => c.userId), column((c) => c.serviceId), column((c) => c.taskId), column((c) => c.fingerprint)],
+    );
+    const won = new Set(inserted.map((r) => r.id));
+    return calls.map((c, i) => first.get(c.id) === i && won.has(c.id));
+  }
+
+  async #readBatch(ids: readonly string[]): Promise<(CallRow | undefined)[]> {
+    const rows = await this.#db.query<CallRow>('SELECT * FROM calls WHERE id = ANY($1::text[])', [[...new Set(ids)]]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id));
+  }
+
+  async #transitionBatch(items: readonly Transition[]): Promise<boolean[]> {
+    const first = firstIndexById(items.map((t) => t.id));
+    const unique = items.filter((t, i) => first.get(t.id) === i);
+    const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v, bigintReplacer));
+    const updated = await this.#db.query<{ id: string }>(
+      `UPDATE calls c SET state = n.to_state, updated_at = now(),
+              hold_micros = coalesce(n.hold, c.hold_micros), charged_micros = coalesce(n.charged, c.charged_micros),
+              context = coalesce(n.context, c.context), result = coalesce(n.result, c.result),
+              refusal = CASE WHEN n.set_refusal THEN n.refusal ELSE c.refusal END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::jsonb[], $7::jsonb[], $8::boolean[], $9::jsonb[])
+           AS n(id, from_state, to_state, hold, charged, context, result, set_refusal, refusal)
+        WHERE c.id = n.id AND c.state = n.from_state
+       RETURNING c.id`,
+      [
+        unique.map((t) => t.id), unique.map((t) => t.from), unique.map((t) => t.to),
+        unique.map((t) => t.set.holdMicros ?? null), unique.map((t) => t.set.chargedMicros ?? null),
+        unique.map((t) => json(t.set.context)), unique.map((t) => json(t.set.result)),
+        unique.map((t) => 'refusal' in t.set), unique.map((t) => json(t.set.refusal ?? undefined)),
+      ],
+    );
+    const won = new Set(updated.map((r) => r.id));
+    return items.map((t, i) => first.get(t.id) === i && won.has(t.id));
+  }
+}
+
+interface Transition {
+  id: string;
+  from: CallState;
+  to: CallState;
+  set: { holdMicros?: bigint; chargedMicros?: bigint; context?: CallContext; result?: Record<string, unknown>; refusal?: StoredRefusal | null };
+}
+
+/** Where each id first appears; later repeats in one batch lose, as they would one at a time. */
+function firstIndexById(ids: readonly string[]): Map<string, number> {
+  const first = new Map<string, number>();
+  ids.forEach((id, i) => {
+    if (!first.has(id)) first.set(id, i);
+  });
+  return first;
 }
 
 function bigintReplacer(_key: string, value: unknown): unknown {

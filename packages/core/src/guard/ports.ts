@@ -4,7 +4,7 @@
  * the real modules in; tests can wire others. Keeping these narrow keeps the guard readable.
  */
 import type { Grant } from '../grants/grants.ts';
-import type { OrgSettings } from '../principals/schemas.ts';
+import type { LimitContext } from './hold-chain.ts';
 import type { CallRequest, CallStatus } from './types.ts';
 
 export interface PolicyInput {
@@ -13,9 +13,11 @@ export interface PolicyInput {
   orgId: string;
   projectId: string | null;
   agentId: string | null;
-  settings: OrgSettings;
+  taskId: string | null;
+  /** The limits that apply, for triggers that compare what is left. */
+  limits: LimitContext;
   /** An approval that covers this call: triggers it answers don't fire again (a deny rule still does). */
-  approved: boolean;
+  approvalId: string | null;
 }
 
 export interface PolicyOutcome {
@@ -24,6 +26,8 @@ export interface PolicyOutcome {
   ruleId?: string;
   reason: string;
   trace: unknown[];
+  /** With `require_approval`: what approving would allow. */
+  ask?: { scope: 'call' | 'raise_cap'; raiseMicros?: bigint };
 }
 
 export interface PolicyPort {

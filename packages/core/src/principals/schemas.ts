@@ -10,14 +10,6 @@ export const MoneyString = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]{1,6})?$/, 
 
 const name = z.string().trim().min(1).max(200);
 
-export const ApprovalTriggersSchema = z.strictObject({
-  firstPaidCallInTask: z.boolean().optional(),
-  firstUseOfService: z.boolean().optional(),
-  priceAbove: MoneyString.nullable().optional(),
-  sensitiveCategories: z.array(z.string().min(1).max(100)).max(100).optional(),
-  askToRaiseCap: z.boolean().optional(),
-});
-
 export const OrgSettingsSchema = z.strictObject({
   /** Daily spend per agent by trust level 0, 1, 2 (decimal strings). */
   agentDailyTiers: z.tuple([MoneyString, MoneyString, MoneyString]).optional(),
@@ -25,7 +17,6 @@ export const OrgSettingsSchema = z.strictObject({
   feeBasisPoints: z.number().int().min(0).max(10_000).optional(),
   /** Seconds a hold may stand before the sweeper releases it. */
   holdTimeoutSeconds: z.number().int().min(5).max(86_400).optional(),
-  approvalTriggers: ApprovalTriggersSchema.optional(),
 });
 export type OrgSettings = z.infer<typeof OrgSettingsSchema>;
 
