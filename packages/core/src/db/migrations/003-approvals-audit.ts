@@ -84,6 +84,9 @@ CREATE TABLE audit_records (
   id text NOT NULL UNIQUE,
   call_id text NOT NULL,
   outcome text NOT NULL CHECK (outcome IN ('captured', 'voided', 'refused', 'expired')),
+  -- What makes a record of a call unique: the outcome, and for refusals the code too, so a retry
+  -- of the same refusal finds the first record while a later, different refusal is still recorded.
+  kind text NOT NULL,
   org_id text,
   project_id text,
   user_id text,
@@ -117,7 +120,7 @@ CREATE TABLE audit_records (
   created_at timestamptz NOT NULL,
   prev_hash text NOT NULL,
   hash text NOT NULL UNIQUE,
-  UNIQUE (call_id, outcome)
+  UNIQUE (call_id, kind)
 );
 CREATE INDEX audit_records_org ON audit_records (org_id, seq DESC);
 CREATE INDEX audit_records_task ON audit_records (task_id, seq DESC) WHERE task_id IS NOT NULL;

@@ -1,0 +1,124 @@
+/**
+ * @module audit/writer
+ * Group commit for the audit chain (reference/groupcommit.md). One writer per process: the first
+ * append on an idle writer commits at once; appends that arrive while a batch commits wait and go
+ * together in the next one (capped), so there is no linger timer and no added latency at low load.
+ *
+ * Each batch is one transaction: lock the one-row `audit_head` (FOR UPDATE, so writers in other
+ * processes queue behind it and the chain stays one line), look up records that already exist for
+ * these calls (idempotency), compute seq and hashes in order in memory, insert every new record
+ * with one set-based statement, move the head. Promises resolve only after COMMIT.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Db, Queryable } from '../db/db.ts';
+import { canonicalJson } from './canonical.ts';
+import { hashStored, recordFromRow, recordFromStored, storedOf, type Row } from './rows.ts';
+import type { AuditInput, AuditRecord } from './types.ts';
+
+/** Most records one batch commits: bounds transaction size, lock time and worst-case latency. */
+export const AUDIT_BATCH_SIZE_MAX = 1_000;
+
+type Normalized = AuditInput & { kind: string; createdAt: Date };
+
+interface Job {
+  input: Normalized;
+  resolve: (record: AuditRecord) => void;
+  reject: (error: unknown) => void;
+}
+
+const COLUMNS = `seq bigint, id text, call_id text, outcome text, kind text, org_id text, project_id text, user_id text,
+  grant_id text, agent_id text, task_id text, service text, service_id text, seller_id text, tool text, reason text, edge text,
+  price_micros bigint, pricing text, decision text, rule_id text, error_code text, error_data jsonb, policy_trace jsonb,
+  approval_id text, hold_micros bigint, rail text, captured_micros bigint, fee_micros bigint, status text, http_status integer,
+  summary text, latency_ms integer, units bigint, transfers jsonb, created_at timestamptz, prev_hash text, hash text`;
+const NAMES = COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
+
+export class AuditWriter {
+  readonly #db: Db;
+  readonly #sizeMax: number;
+  #queue: Job[] = [];
+  #draining: Promise<void> | undefined;
+  /** Batches committed and records per batch, for benchmarks. */
+  readonly stats = { batches: 0, records: 0 };
+
+  constructor(db: Db, options: { batchSizeMax?: number } = {}) {
+    this.#db = db;
+    this.#sizeMax = options.batchSizeMax ?? AUDIT_BATCH_SIZE_MAX;
+  }
+
+  submit(input: Normalized): Promise<AuditRecord> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ input, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  /** Resolves once everything queued so far is committed (or refused). */
+  async flush(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#sizeMax);
+        await this.#commitOrBisect(batch);
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  /**
+   * A batch that fails as a whole (a bug, a bad value, a lost connection) is split in halves, in
+   * order, so one poison record is refused alone and the others still commit in queue order.
+   */
+  async #commitOrBisect(batch: Job[]): Promise<void> {
+    try {
+      const records = await this.#db.transaction((tx) => this.#commit(tx, batch.map((j) => j.input)));
+      this.stats.batches += 1;
+      this.stats.records += batch.length;
+      batch.forEach((job, i) => job.resolve(records[i]!));
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await this.#commitOrBisect(batch.slice(0, half));
+      await this.#commitOrBisect(batch.slice(half));
+    }
+  }
+
+  async #commit(tx: Queryable, inputs: readonly Normalized[]): Promise<AuditRecord[]> {
+    const [head] = await tx.query<{ seq: bigint; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
+    if (!head) throw new Error('audit_head is missing: the 003 migration did not run');
+    const callIds = [...new Set(inputs.map((i) => i.callId))];
+    const existing = await tx.query<Row>(
+      'SELECT * FROM audit_records WHERE call_id IN (SELECT jsonb_array_elements_text($1::jsonb))',
+      [JSON.stringify(callIds)],
+    );
+    const byKey = new Map<string, AuditRecord>(existing.map((row) => [`${row.call_id}\u0000${row.kind}`, recordFromRow(row)]));
+    let seq = BigInt(head.seq);
+    let prevHash = head.hash;
+    const fresh: Record<string, unknown>[] = [];
+    const out = inputs.map((input) => {
+      const key = `${input.callId}\u0000${input.kind}`;
+      const found = byKey.get(key);
+      if (found) return found;
+      seq += 1n;
+      const stored = storedOf({ ...input, id: `rec_${randomBytes(12).toString('hex')}`, seq, prevHash });
+      const hash = hashStored(stored);
+      const record = recordFromStored(stored, hash);
+      byKey.set(key, record);
+      fresh.push({ ...stored, hash });
+      prevHash = hash;
+      return record;
+    });
+    if (fresh.length > 0) {
+      await tx.query(`INSERT INTO audit_records (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`, [canonicalJson(fresh)]);
+      await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, prevHash]);
+    }
+    return out;
+  }
+}
