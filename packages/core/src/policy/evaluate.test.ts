@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluatePolicy, parsePolicyRules, type PolicyRuleInput } from './index.ts';
+import { evaluatePolicy, factsFromRequest, parsePolicyRules, type PolicyRuleInput } from './index.ts';
 import { callFacts, policyOf } from './test-facts.ts';
 
 const rule = (id: string, effect: PolicyRuleInput['effect'], match: PolicyRuleInput['match'] = {}, more: Partial<PolicyRuleInput> = {}): PolicyRuleInput => ({
@@ -124,4 +124,17 @@ test('an approval that answers one asking rule still leaves another asking', () 
   assert.equal(decided.decision, 'require_approval');
   assert.equal(decided.rule?.id, 'a');
   assert.deepEqual(decided.ask?.covers, ['a']);
+});
+
+test('facts built from a call request decide like hand-written facts', () => {
+  const request = {
+    service: { id: 'svc_1', slug: 'search', kind: 'http' as const, sellerId: 'sel_1', category: 'data', sensitivity: 'low' as const, freeCallsPerMonth: 0 },
+    tool: 'web_search',
+    priceMicros: 100_000n,
+    agentId: 'agt_1',
+    taskId: 'task_1',
+  };
+  const counters = { isFirstPaidCallInTask: false, orgHasPaidService: true, grantRemainingMicros: 10_000_000n, userRemainingMicros: 50_000_000n };
+  assert.deepEqual(factsFromRequest(request, counters), callFacts());
+  assert.deepEqual(factsFromRequest({ ...request, agentId: undefined, taskId: undefined }, { ...counters, approval: { id: 'apr_1', covers: 'all' } }), callFacts({ agentId: null, taskId: null, approval: { id: 'apr_1', covers: 'all' } }));
 });

@@ -26,6 +26,7 @@ export {
 } from './schemas.ts';
 export { parsePolicy, parsePolicyRules, parseApprovalTriggers, combinePolicy, type ParseOptions as PolicyParseOptions } from './compile.ts';
 export { evaluatePolicy } from './evaluate.ts';
+export { factsFromRequest, type CallCounters } from './facts.ts';
 export { dryRunPolicy, type DryRunReport, type DecisionChange, type DecisionSide, type RecordedFacts } from './dry-run.ts';
 export {
   POLICY_RULES_MAX,
@@ -52,5 +53,4 @@ export type {
   ApprovalRequestHint,
   ApprovalTriggers,
   EnterpriseException,
-  TriggerName,
 } from './types.ts';

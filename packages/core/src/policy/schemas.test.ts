@@ -83,3 +83,8 @@ test('the wire schema is plain JSON Schema for the OpenAPI document', () => {
   assert.deepEqual(Object.keys(schema.properties).sort(), ['defaultDecision', 'rules', 'triggers']);
   assert.match(JSON.stringify(schema), /require_approval/);
 });
+
+test('a price above the largest amount is refused at the field, not later', () => {
+  refuses(() => parsePolicy({ triggers: { priceAbove: { enabled: true, threshold: '1000000000.000001' } } }), 'triggers.priceAbove.threshold', /at most 1000000000/);
+  assert.equal(parsePolicy({ triggers: { priceAbove: { enabled: true, threshold: '1000000000' } } }).triggers.priceAboveMicros, 1_000_000_000_000_000n);
+});

@@ -26,10 +26,16 @@ export const PolicyLevelSchema = z.enum(POLICY_LEVELS, expect('must be one of or
 export const PolicyEffectSchema = z.enum(POLICY_EFFECTS, expect('must be one of allow, deny, require_approval'));
 export const SensitivitySchema = z.enum(SENSITIVITIES, expect('must be one of low, medium, high'));
 
+const DECIMAL_FORMAT = /^(0|[1-9][0-9]{0,15})(\.[0-9]{1,6})?$/;
+
+/** Largest price a rule or trigger can name: the largest amount of one transfer. */
+const PRICE_MAX = '1000000000';
+
 /** A decimal money string such as "0.25" (at most 6 decimals); compiled to micro-units. */
 export const PriceStringSchema = z
   .string(expect('must be a decimal string such as "0.25"'))
-  .regex(/^(0|[1-9][0-9]{0,15})(\.[0-9]{1,6})?$/, 'must be a decimal amount such as "5.00" (no sign or exponent, at most 6 decimals)');
+  .regex(DECIMAL_FORMAT, 'must be a decimal amount such as "5.00" (no sign or exponent, at most 6 decimals)')
+  .refine((v) => compareDecimal(v, PRICE_MAX) <= 0, `must be at most ${PRICE_MAX}`);
 
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const PATTERN = /^(\*|[A-Za-z0-9_.:/ -]+\*?)$/;
@@ -139,8 +145,12 @@ export const PolicySchema = z.strictObject({
 });
 export type PolicyInput = z.input<typeof PolicySchema>;
 
-/** Compares two valid decimal strings without floats. */
+/**
+ * Compares two decimal strings without floats. zod runs refinements even after the format check
+ * failed, so a malformed side compares as equal and only the format error is reported.
+ */
 function compareDecimal(a: string, b: string): number {
+  if (!DECIMAL_FORMAT.test(a) || !DECIMAL_FORMAT.test(b)) return 0;
   const [aw = '0', af = ''] = a.split('.');
   const [bw = '0', bf = ''] = b.split('.');
   const x = BigInt(aw + af.padEnd(6, '0'));

@@ -42,8 +42,6 @@ export interface PolicyRule {
   priority: number;
 }
 
-export type TriggerName = 'first_paid_call_in_task' | 'first_use_of_service' | 'price_above' | 'sensitive_category' | 'grant_cap_exceeded' | 'enterprise_exception';
-
 export interface EnterpriseException {
   name: string;
   description?: string;
