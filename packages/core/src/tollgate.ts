@@ -5,7 +5,7 @@
  * one database.
  */
 import { Approvals, approvalPort } from './approvals/index.ts';
-import { AuditLog } from './audit/index.ts';
+import { AuditLog, auditPort } from './audit/index.ts';
 import type { Db } from './db/db.ts';
 import { Grants } from './grants/grants.ts';
 import { BudgetGuard } from './guard/budget-guard.ts';
@@ -56,7 +56,8 @@ export async function openTollgate(options: TollgateOptions): Promise<Tollgate> 
   const approvals = new Approvals(db, { now, webhooks });
   const audit = new AuditLog({ db, now });
   const guard = new BudgetGuard({
-    db, ledger, grants, limits: limitBook, now, audit,
+    db, ledger, grants, limits: limitBook, now,
+    audit: auditPort(audit),
     approvals: approvalPort(approvals),
     // The policy port reads the guard's own call records (first paid call in a task, …), so it is
     // bound after the guard exists.

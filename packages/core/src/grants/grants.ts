@@ -12,7 +12,7 @@ import { LEDGER, TRANSFER_FLAGS, type Ledger } from '../ledger/types.ts';
 import { accountId, gateAccount, SYSTEM_ACCOUNTS, TRANSFER_CODE } from '../limits/accounts.ts';
 import type { LimitBook } from '../limits/limit-book.ts';
 import { parseMicros } from '../money.ts';
-import { generateToken, hashToken, parseToken } from '../tokens/index.ts';
+import { generateToken, hashToken, parseToken, tokenHint } from '../tokens/index.ts';
 import { parseInput } from '../validate.ts';
 import { patternCovers } from './patterns.ts';
 import { CreateGrantSchema, DelegateGrantSchema, type CreateGrantInput, type DelegateGrantInput, type Reapproval } from './schemas.ts';
@@ -262,7 +262,7 @@ export class Grants {
       `INSERT INTO grants (id, token_hash, token_hint, org_id, project_id, user_id, subject_kind, agent_id, task_id, parent_id, depth,
          total_cap_micros, per_call_cap_micros, rate_per_minute, services, tools, not_before, expires_at, reapproval, tag, metadata)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) RETURNING *`,
-      [id, hashToken(token), `${token.slice(0, 8)}…${token.slice(-4)}`, g.orgId, g.projectId, g.userId, g.subject, g.agentId, g.taskId, g.parentId, g.depth,
+      [id, hashToken(token), tokenHint(token), g.orgId, g.projectId, g.userId, g.subject, g.agentId, g.taskId, g.parentId, g.depth,
         g.totalCapMicros, g.perCallCapMicros, g.ratePerMinute, JSON.stringify(g.services), JSON.stringify(g.tools), g.notBefore, g.expiresAt,
         JSON.stringify(g.reapproval), g.tag, JSON.stringify(g.metadata)],
     );

@@ -10,6 +10,7 @@ import type { PolicyPort } from '../guard/ports.ts';
 import { accountId } from '../limits/accounts.ts';
 import { monthKey } from '../limits/periods.ts';
 import { evaluatePolicy } from './evaluate.ts';
+import { factsFromRequest } from './facts.ts';
 import type { Policies } from './store.ts';
 
 export function policyPort(options: { policies: Policies; calls: CallStore; ledger: Ledger }): PolicyPort {
@@ -24,18 +25,15 @@ export function policyPort(options: { policies: Policies; calls: CallStore; ledg
         t.firstUseOfService ? calls.hasCaptured({ orgId: input.orgId, serviceId: request.service.id }) : true,
         t.grantCapExceeded ? remainingOf(ledger, input.limits) : { grant: null, user: null },
       ]);
-      const decision = evaluatePolicy(policy, {
-        service: request.service,
-        tool: request.tool,
-        priceMicros: request.priceMicros,
-        agentId: input.agentId,
-        taskId: input.taskId,
+      // The grant may bind the agent and task, so the context's values win over the request's.
+      const call = { ...request, agentId: input.agentId ?? undefined, taskId: input.taskId ?? undefined };
+      const decision = evaluatePolicy(policy, factsFromRequest(call, {
         isFirstPaidCallInTask: firstInTask,
         orgHasPaidService: hasPaid,
         grantRemainingMicros: remaining.grant,
         userRemainingMicros: remaining.user,
         ...(input.approvalId ? { approval: { id: input.approvalId, covers: 'all' as const } } : {}),
-      });
+      }));
       return {
         decision: decision.decision,
         ...(decision.rule ? { ruleId: decision.rule.id } : {}),
