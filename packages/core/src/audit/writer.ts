@@ -11,8 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Db, Queryable } from '../db/db.ts';
-import { canonicalJson } from './canonical.ts';
-import { hashStored, recordFromRow, recordFromStored, storedOf, type Row } from './rows.ts';
+import { canonicalJson, sha256Hex } from './canonical.ts';
+import { recordFromRow, recordFromStored, storedOf, type Row } from './rows.ts';
 import type { AuditInput, AuditRecord } from './types.ts';
 
 /** Most records one batch commits: bounds transaction size, lock time and worst-case latency. */
@@ -101,22 +101,25 @@ export class AuditWriter {
     const byKey = new Map<string, AuditRecord>(existing.map((row) => [`${row.call_id}\u0000${row.kind}`, recordFromRow(row)]));
     let seq = BigInt(head.seq);
     let prevHash = head.hash;
-    const fresh: Record<string, unknown>[] = [];
+    const fresh: string[] = [];
     const out = inputs.map((input) => {
       const key = `${input.callId}\u0000${input.kind}`;
       const found = byKey.get(key);
       if (found) return found;
       seq += 1n;
       const stored = storedOf({ ...input, id: `rec_${randomBytes(12).toString('hex')}`, seq, prevHash });
-      const hash = hashStored(stored);
+      const text = canonicalJson(stored);
+      const hash = sha256Hex(text);
       const record = recordFromStored(stored, hash);
       byKey.set(key, record);
-      fresh.push({ ...stored, hash });
+      // The hashed text is reused as the row to insert (key order is irrelevant to jsonb), so
+      // each record is serialized once.
+      fresh.push(`${text.slice(0, -1)},"hash":"${hash}"}`);
       prevHash = hash;
       return record;
     });
     if (fresh.length > 0) {
-      await tx.query(`INSERT INTO audit_records (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`, [canonicalJson(fresh)]);
+      await tx.query(`INSERT INTO audit_records (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`, [`[${fresh.join(',')}]`]);
       await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, prevHash]);
     }
     return out;
