@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { testDatabases, type TestDb } from '../testing/index.ts';
 import { Approvals } from '../approvals/index.ts';
 import { AuditLog, type AuditInput } from './index.ts';
+import { hashStored, storedFromRow } from './rows.ts';
 
 function paidCall(overrides: Partial<AuditInput> = {}): AuditInput {
   const callId = overrides.callId ?? `call_${randomUUID()}`;
@@ -161,6 +162,25 @@ for (const engine of testDatabases) {
       await db.query(forged.replace('WHERE seq = 5', 'WHERE seq = 6'), [3n, two[0]!.hash]);
       await db.query('UPDATE audit_head SET seq = 6');
       result = await audit.verify();
+      assert.deepEqual(!result.ok && [result.problem, result.firstBadSeq], ['inserted', 3n]);
+    }));
+
+    test('tamper: a forged record with a correctly computed hash is detected by the link around it', () => withLog(async (db, audit) => {
+      await fiveRecords(audit);
+      const [five] = await db.query<Record<string, unknown>>('SELECT * FROM audit_records WHERE seq = 5');
+      const [two] = await db.query<{ hash: string }>('SELECT hash FROM audit_records WHERE seq = 2');
+      for (const seq of [5, 4, 3]) await db.query('UPDATE audit_records SET seq = seq + 1 WHERE seq = $1', [seq]);
+      const forged = { ...storedFromRow(five!), seq: 3n, id: 'rec_forged', call_id: 'call_forged', prev_hash: two!.hash };
+      const hash = hashStored(forged);
+      await db.query(
+        `INSERT INTO audit_records SELECT $1, $2, $3, outcome, 'captured', org_id, project_id, user_id, grant_id, agent_id, task_id, service,
+          service_id, seller_id, tool, reason, edge, price_micros, pricing, decision, rule_id, error_code, error_data, policy_trace, approval_id,
+          hold_micros, rail, captured_micros, fee_micros, status, http_status, summary, latency_ms, units, transfers, created_at, $4, $5
+         FROM audit_records WHERE seq = 6`,
+        [3n, 'rec_forged', 'call_forged', two!.hash, hash],
+      );
+      await db.query('UPDATE audit_head SET seq = 6');
+      const result = await audit.verify();
       assert.deepEqual(!result.ok && [result.problem, result.firstBadSeq], ['inserted', 3n]);
     }));
 
