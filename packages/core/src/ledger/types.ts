@@ -100,6 +100,8 @@ export type PendingState = 'pending' | 'posted' | 'voided' | 'expired';
 /**
  * Result of one transfer, in the order of precedence in which they are checked (docs/ledger.md has
  * the table). `created` and `exists` are successes; every other code means nothing was applied.
+ * Zero amounts are legal (gates use them), so `amount_must_not_be_zero` is reserved and never
+ * returned.
  */
 export type TransferStatus =
   | 'created'
@@ -107,6 +109,7 @@ export type TransferStatus =
   | 'linked_event_chain_open'
   | 'id_must_not_be_empty'
   | 'id_too_long'
+  | 'reserved_flag'
   | 'flags_are_mutually_exclusive'
   | 'debit_account_id_must_not_be_empty'
   | 'credit_account_id_must_not_be_empty'
@@ -138,7 +141,10 @@ export type TransferStatus =
   | 'transfer_must_have_the_same_ledger_as_accounts'
   | 'pending_transfer_not_found'
   | 'pending_transfer_not_pending'
+  | 'pending_transfer_has_different_debit_account_id'
+  | 'pending_transfer_has_different_credit_account_id'
   | 'pending_transfer_has_different_ledger'
+  | 'pending_transfer_has_different_code'
   | 'exceeds_pending_transfer_amount'
   | 'pending_transfer_has_different_amount'
   | 'pending_transfer_already_posted'
@@ -164,6 +170,7 @@ export type AccountStatus =
   | 'ledger_invalid'
   | 'code_invalid'
   | 'currency_invalid'
+  | 'reserved_flag'
   | 'flags_are_mutually_exclusive'
   | 'exists_with_different_ledger'
   | 'exists_with_different_code'

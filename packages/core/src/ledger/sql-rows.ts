@@ -1,0 +1,160 @@
+/**
+ * @module ledger/sql-rows
+ * Reading ledger rows: the column lists, row → object mapping, and the loads a batch starts with.
+ * Every query uses an unnamed statement (pg's default; PGlite has no other kind), so each execution
+ * is planned with its real parameters and a generic plan frozen on an empty table can never stick
+ * (reference/groupcommit.md, pitfall 5).
+ */
+import type { Queryable } from '../db/db.ts';
+import type { Hold, LedgerState } from './state-machine.ts';
+import type { Account, PendingState, Transfer, TransferStatus } from './types.ts';
+
+export const ACCOUNT_COLUMNS =
+  'id, ledger, code, currency, flags, metadata, debits_pending, debits_posted, credits_pending, credits_posted, timestamp_ms';
+export const TRANSFER_COLUMNS =
+  'seq, id, debit_account_id, credit_account_id, amount, pending_id, timeout_seconds, ledger, code, flags, metadata, timestamp_ms';
+export const HOLD_COLUMNS = 'id, debit_account_id, credit_account_id, amount, flags, expires_at_ms, state';
+
+export interface AccountRow {
+  id: string;
+  ledger: number;
+  code: number;
+  currency: string;
+  flags: number;
+  metadata: Record<string, unknown>;
+  debits_pending: bigint;
+  debits_posted: bigint;
+  credits_pending: bigint;
+  credits_posted: bigint;
+  timestamp_ms: bigint;
+}
+
+export interface TransferRow {
+  seq: bigint;
+  id: string;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: bigint;
+  pending_id: string | null;
+  timeout_seconds: number;
+  ledger: number;
+  code: number;
+  flags: number;
+  metadata: Record<string, unknown>;
+  timestamp_ms: bigint;
+}
+
+export interface HoldRow {
+  id: string;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: bigint;
+  flags: number;
+  expires_at_ms: bigint | null;
+  state: PendingState;
+}
+
+export function toAccount(r: AccountRow): Account {
+  return {
+    id: r.id,
+    ledger: r.ledger,
+    code: r.code,
+    currency: r.currency,
+    flags: r.flags,
+    metadata: r.metadata,
+    debitsPending: r.debits_pending,
+    debitsPosted: r.debits_posted,
+    creditsPending: r.credits_pending,
+    creditsPosted: r.credits_posted,
+    timestamp: r.timestamp_ms,
+  };
+}
+
+export function toTransfer(r: TransferRow): Transfer {
+  return {
+    id: r.id,
+    debitAccountId: r.debit_account_id,
+    creditAccountId: r.credit_account_id,
+    amount: r.amount,
+    pendingId: r.pending_id,
+    timeoutSeconds: r.timeout_seconds,
+    ledger: r.ledger,
+    code: r.code,
+    flags: r.flags,
+    metadata: r.metadata,
+    timestamp: r.timestamp_ms,
+  };
+}
+
+export function toHold(r: HoldRow): Hold {
+  return {
+    id: r.id,
+    debitAccountId: r.debit_account_id,
+    creditAccountId: r.credit_account_id,
+    amount: r.amount,
+    flags: r.flags,
+    expiresAtMs: r.expires_at_ms,
+    state: r.state,
+  };
+}
+
+/** What one batch refers to: the rows it must see (and lock) before the state machine runs. */
+export interface BatchKeys {
+  transferIds: Set<string>;
+  pendingIds: Set<string>;
+  accountIds: Set<string>;
+  /** Holds to consider for expiry (sum of the batch's expire limits), 0 for none. */
+  expireLimit: number;
+}
+
+/**
+ * Loads and locks a batch's rows. Lock order is the same in every process: holds by id, then expiry
+ * candidates (SKIP LOCKED, so never a wait), then accounts by id; nobody holding an account lock ever
+ * waits for a hold lock, so two writers cannot deadlock.
+ */
+export async function loadBatch(tx: Queryable, keys: BatchKeys, nowMs: bigint): Promise<{ state: LedgerState; expiryCandidates: string[] }> {
+  const state: LedgerState = { accounts: new Map(), transfers: new Map(), holds: new Map(), failed: new Map() };
+  if (keys.transferIds.size > 0) {
+    const ids = [...keys.transferIds];
+    const rows = await tx.query<TransferRow & { failed_status: TransferStatus | null }>(
+      `SELECT ${TRANSFER_COLUMNS}, NULL::text AS failed_status FROM ledger_transfers WHERE id = ANY($1::text[])
+       UNION ALL
+       SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, status FROM ledger_failed_transfers WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    for (const r of rows) {
+      if (r.failed_status !== null) state.failed.set(r.id, r.failed_status);
+      else state.transfers.set(r.id, toTransfer(r));
+    }
+  }
+  const accountIds = new Set(keys.accountIds);
+  const addHold = (r: HoldRow) => {
+    state.holds.set(r.id, toHold(r));
+    accountIds.add(r.debit_account_id).add(r.credit_account_id);
+  };
+  if (keys.pendingIds.size > 0) {
+    const rows = await tx.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM ledger_pending WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [[...keys.pendingIds]]);
+    rows.forEach(addHold);
+  }
+  const expiryCandidates: string[] = [];
+  if (keys.expireLimit > 0) {
+    const rows = await tx.query<HoldRow>(
+      `SELECT ${HOLD_COLUMNS} FROM ledger_pending
+       WHERE state = 'pending' AND expires_at_ms IS NOT NULL AND expires_at_ms <= $1
+       ORDER BY expires_at_ms, id COLLATE "C" LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [nowMs.toString(), keys.expireLimit],
+    );
+    for (const r of rows) {
+      if (!state.holds.has(r.id)) addHold(r);
+      expiryCandidates.push(r.id);
+    }
+  }
+  if (accountIds.size > 0) {
+    const rows = await tx.query<AccountRow>(
+      `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+      [[...accountIds]],
+    );
+    for (const r of rows) state.accounts.set(r.id, toAccount(r));
+  }
+  return { state, expiryCandidates };
+}
