@@ -1,0 +1,103 @@
+/**
+ * @module app
+ * `createApp({ tg, config, logger })`: the Hono app with the paid proxy, the admin API, the OpenAPI
+ * document and docs page, `/metrics` and `/healthz`. No socket here: `startServer()` listens, tests
+ * call `app.request()`.
+ */
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { ServiceRegistry, type Guard, type Tollgate } from '@tollgate/core';
+import { adminRoutes, docsPage, openApiDocument, registerRoutes } from './admin/index.ts';
+import { ConfigSchema, type Config, type ConfigInput } from './config/index.ts';
+import type { AppEnv } from './env.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics/index.ts';
+import { ApiKeys, apiKeyAuth, Lockout } from './middleware/api-key/index.ts';
+import { notFoundHandler, problemHandler } from './middleware/problem/index.ts';
+import { proxy } from './proxy/index.ts';
+
+export interface CreateAppOptions {
+  tg: Tollgate;
+  config?: Config | ConfigInput;
+  logger?: Logger;
+  /** Defaults to a registry over `tg.db` with the configured upstream policy. */
+  services?: ServiceRegistry;
+  /** Defaults to `tg.guard`; tests of the proxy mechanics may pass another. */
+  guard?: Guard;
+  metrics?: Metrics;
+  /** The fetch used to reach upstreams. */
+  fetch?: typeof fetch;
+}
+
+export interface TollgateApp {
+  app: Hono<AppEnv>;
+  config: Config;
+  logger: Logger;
+  services: ServiceRegistry;
+  apiKeys: ApiKeys;
+  metrics: Metrics;
+  lockout: Lockout;
+}
+
+/** Paths under /v1 that authenticate themselves when called with a grant token. */
+const GRANT_TOKEN_PATHS = [/^\/v1\/approvals\/[^/]+\/wait$/, /^\/v1\/grant$/];
+const GRANT_TOKEN = /^Bearer\s+tg_(live|test)_/i;
+
+export function createApp(options: CreateAppOptions): TollgateApp {
+  const config = ConfigSchema.parse(options.config ?? {});
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = options.metrics ?? createMetrics();
+  const { tg } = options;
+  const services = options.services ?? new ServiceRegistry({ db: tg.db, upstreams: { allowLoopback: config.allowLoopbackUpstreams, allowPrivate: config.allowPrivateUpstreams, allowHosts: config.upstreamAllowHosts } });
+  const apiKeys = new ApiKeys(tg.db);
+  const lockout = new Lockout({ failuresMax: config.lockoutFailuresMax, windowMs: config.lockoutWindowMs, durationMs: config.lockoutDurationMs });
+  const app = new Hono<AppEnv>();
+
+  app.onError(problemHandler({ logger, headers: (c): Record<string, string> => {
+    const id = c.get('callId');
+    return id ? { 'x-tollgate-call-id': id, 'x-tollgate-charge': '0.00' } : {};
+  } }));
+  app.notFound(notFoundHandler());
+
+  app.get('/healthz', async (c) => {
+    await tg.db.query('SELECT 1');
+    return c.json({ status: 'ok', database: tg.db.kind });
+  });
+  if (config.metrics) {
+    app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  }
+
+  const handler = proxy({
+    guard: options.guard ?? tg.guard,
+    services,
+    logger,
+    metrics,
+    limits: config,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  app.all('/proxy/:service', handler);
+  app.all('/proxy/:service/*', handler);
+
+  if (config.corsOrigins.length > 0) {
+    app.use('/v1/*', cors({ origin: config.corsOrigins, allowHeaders: ['authorization', 'content-type', 'x-api-key'], maxAge: 600 }));
+  }
+  const authenticate = apiKeyAuth({ keys: apiKeys, lockout, trustProxy: config.trustProxy, metrics });
+  app.use('/v1/*', async function adminAuthentication(c, next) {
+    if (GRANT_TOKEN_PATHS.some((p) => p.test(c.req.path)) && GRANT_TOKEN.test(c.req.header('authorization') ?? '')) return next();
+    return authenticate(c, next);
+  });
+  app.use('/v1/*', async function countAdmin(c, next) {
+    await next();
+    metrics.adminRequests.inc({ route: c.req.routePath, status: String(c.res.status) });
+  });
+  const routes = adminRoutes({ tg, services, apiKeys });
+  registerRoutes(app, routes);
+
+  const document = openApiDocument(routes, config.publicUrl ? { serverUrl: config.publicUrl } : {});
+  const page = docsPage(document);
+  app.get('/openapi.json', (c) => c.json(document));
+  app.get('/docs', (c) => c.html(page));
+  app.get('/', (c) => c.redirect('/docs'));
+
+  return { app, config, logger, services, apiKeys, metrics, lockout };
+}

@@ -1,0 +1,5 @@
+/**
+ * @module config
+ * Server configuration (see config.ts and docs/http.md).
+ */
+export { ConfigSchema, loadConfig, envName, type Config, type ConfigInput, type LoadConfigOptions } from './config.ts';
