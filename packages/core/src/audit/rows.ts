@@ -54,11 +54,21 @@ function int(field: string, value: unknown, min: number, max: number): number | 
   return Math.min(Math.max(Math.round(value), min), max);
 }
 
+/**
+ * Movements often come back from a JSON column (a call's stored context), where amounts are decimal
+ * strings or plain numbers; accept those exactly and nothing else.
+ */
+function integer(value: unknown): unknown {
+  if (typeof value === 'string' && /^[0-9]{1,19}$/.test(value)) return BigInt(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  return value;
+}
+
 function transfersOf(list: unknown): AuditTransfer[] {
   if (!Array.isArray(list) || list.length > TRANSFERS_PER_RECORD_MAX) throw invalid('transfers', `must be an array of at most ${TRANSFERS_PER_RECORD_MAX}`);
   return list.map((t: AuditTransfer, i) => ({
     id: need(`transfers.${i}.id`, t.id), debit: String(t.debit ?? ''), credit: String(t.credit ?? ''),
-    amount: micros(`transfers.${i}.amount`, t.amount), kind: String(t.kind ?? ''),
+    amount: micros(`transfers.${i}.amount`, integer(t.amount)), kind: String(t.kind ?? ''),
   }));
 }
 
