@@ -24,6 +24,6 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
-  const config = { level: options.level ?? 'info', base: { service: 'tollgate' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const config = { level: options.level ?? 'info', base: { app: 'tollgate' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   return options.destination ? pino(config, options.destination) : pino(config);
 }

@@ -88,7 +88,7 @@ export function proxy(options: ProxyOptions): Handler<AppEnv> {
     if (given !== null && !IDEMPOTENCY_KEY.test(given)) throw new TollgateError('invalid_request', 'Idempotency-Key: 1 to 200 visible ASCII characters', { field: 'Idempotency-Key' });
     const generatedKey = given === null ? randomUUID() : undefined;
     const body = await prepareBody(request, limits);
-    const authorization = await guard.authorize({
+    const authorization = await countRefusal(options, slug, guard.authorize({
       token,
       idempotencyKey: given ?? generatedKey!,
       fingerprint: fingerprintOf(method, path, url.search, body.digest),
@@ -101,7 +101,7 @@ export function proxy(options: ProxyOptions): Handler<AppEnv> {
       priceMicros: priced.holdMicros,
       pricing: priced.pricing,
       edge: 'http',
-    });
+    }));
     if (authorization.type === 'in_flight') {
       options.metrics?.proxyCalls.inc({ service: slug, outcome: 'in_flight' });
       c.set('callId', authorization.callId);
@@ -114,6 +114,15 @@ export function proxy(options: ProxyOptions): Handler<AppEnv> {
     c.set('callId', authorization.callId);
     return forward(options, { c, request, method, path, search: url.search, resolved, priced, authz: authorization, body, generatedKey, startedMs });
   };
+}
+
+async function countRefusal<T>(options: ProxyOptions, slug: string, pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (error) {
+    options.metrics?.proxyCalls.inc({ service: slug, outcome: 'refused' });
+    throw error;
+  }
 }
 
 function bearerToken(headers: Headers): string {
