@@ -109,6 +109,10 @@ for (const engine of testDatabases) {
         audit.append(paidCall({ callId: 'ok_2', summary: 'nul \u0000 inside' })),
       ]);
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      // Movements read back from a JSON column carry amounts as strings; they are taken exactly.
+      const fromJson = JSON.parse(JSON.stringify(paidCall({ callId: 'ok_3' }).transfers, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+      const r = await audit.append(paidCall({ callId: 'ok_3', transfers: fromJson }));
+      assert.equal(r.transfers[0]!.amount, 250_000n);
       assert.equal((await audit.verify()).ok, true);
     }));
 
