@@ -16,10 +16,10 @@ import { CallStore, type CallRow } from './call-store.ts';
 import { loadCallContext, type CallContext } from './context.ts';
 import { checkGrant, reapprovalReason } from './grant-checks.ts';
 import { buildHoldChain, buildSettleChain, type HoldChain } from './hold-chain.ts';
-import type { ApprovalPort, AuditPort, CallRecord, PolicyPort } from './ports.ts';
+import type { ApprovalPort, AuditPort, PolicyPort } from './ports.ts';
 import { failingIndex, refusalFor } from './refusals.ts';
 import type { Authorization, Authorized, CallRequest, Guard, SettleInput, Settlement } from './types.ts';
-import { movements, recordBase, type Attempt } from './records.ts';
+import { movements, recordBase, storedMovements, type Attempt } from './records.ts';
 
 export interface BudgetGuardOptions {
   db: Db;
@@ -219,7 +219,7 @@ export class BudgetGuard implements Guard {
       outcome: state,
       capturedMicros: chargeMicros,
       feeMicros,
-      transfers: [...((ctx.audit.holdTransfers as CallRecord['transfers']) ?? []), ...movements(transfers)],
+      transfers: [...storedMovements(ctx), ...movements(transfers)],
     });
     const finished = await this.calls.finish(row.id, state, chargeMicros, { remainingMicros, edge: input.result ?? {}, status: input.status });
     if (!finished) return replayOf((await this.calls.get(row.id))!);
@@ -252,7 +252,7 @@ export class BudgetGuard implements Guard {
   async expire(row: CallRow, input?: SettleInput): Promise<Settlement> {
     const remainingMicros = await this.#remaining(row.grant_id);
     const base = recordBase(row, input ?? { callId: row.id, status: 'cancelled', summary: 'hold expired before the call was settled' });
-    await this.#o.audit.append({ ...base, outcome: 'expired', status: 'expired', capturedMicros: 0n, feeMicros: 0n, transfers: (row.context.audit.holdTransfers as CallRecord['transfers']) ?? [] });
+    await this.#o.audit.append({ ...base, outcome: 'expired', status: 'expired', capturedMicros: 0n, feeMicros: 0n, transfers: storedMovements(row.context) });
     const finished = await this.calls.finish(row.id, 'voided', 0n, { remainingMicros, edge: input?.result ?? {}, status: 'expired' });
     if (!finished) return replayOf((await this.calls.get(row.id))!);
     return { callId: row.id, outcome: 'voided', chargedMicros: 0n, remainingMicros, replay: false };

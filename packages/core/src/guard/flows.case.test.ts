@@ -2,7 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases, type TestDb } from '../testing/databases.ts';
 import { callRequest, grantFor, seedBuyer, testService } from '../testing/fixtures.ts';
-import { assertLedgerHealthy } from '../testing/invariants.ts';
+import { assertTollgateHealthy } from '../testing/invariants.ts';
 import { openTollgate, type Tollgate } from '../tollgate.ts';
 import { TollgateError } from '../errors.ts';
 import type { Authorization, CallRequest } from './types.ts';
@@ -35,7 +35,7 @@ for (const engine of testDatabases) {
       tg = await openTollgate({ db });
     });
     after(async () => {
-      await assertLedgerHealthy(tg.ledger);
+      await assertTollgateHealthy(tg);
       await tg.close();
       await db.close();
     });

@@ -4,7 +4,7 @@ import { testDatabases, type TestDb } from '../testing/databases.ts';
 import { callRequest, grantFor, seedBuyer, testService } from '../testing/fixtures.ts';
 import { openTollgate, type Tollgate } from '../tollgate.ts';
 import { TollgateError } from '../errors.ts';
-import { assertLedgerHealthy } from '../testing/invariants.ts';
+import { assertTollgateHealthy } from '../testing/invariants.ts';
 
 /** Asserts that `promise` is refused with `code` (and, when given, the named limit). */
 async function refused(promise: Promise<unknown>, code: string, limit?: string): Promise<TollgateError> {
@@ -30,7 +30,7 @@ for (const engine of testDatabases) {
       tg = await openTollgate({ db, now: () => clock });
     });
     after(async () => {
-      await assertLedgerHealthy(tg.ledger);
+      await assertTollgateHealthy(tg);
       await tg.close();
       await db.close();
     });

@@ -4,7 +4,7 @@
  */
 import type { Grant } from '../grants/grants.ts';
 import type { TransferInput } from '../ledger/types.ts';
-import type { CallRow } from './call-store.ts';
+import type { CallContext as StoredContext, CallRow } from './call-store.ts';
 import type { CallContext } from './context.ts';
 import type { Step } from './hold-chain.ts';
 import type { CallRecord, LedgerMovement } from './ports.ts';
@@ -30,6 +30,12 @@ export function movements(transfers: readonly TransferInput[], steps?: readonly 
     amount: t.amount ?? 0n,
     kind: steps?.[i] ? `hold:${steps[i]!.kind}` : t.pendingId ? (t.flags !== undefined && (t.flags & 8) !== 0 ? 'void' : 'post') : `code:${t.code ?? 1}`,
   }));
+}
+
+/** The hold movements authorize stored in the call's JSON context, with their amounts as bigints again. */
+export function storedMovements(context: StoredContext): LedgerMovement[] {
+  const stored = (context.audit.holdTransfers as (Omit<LedgerMovement, 'amount'> & { amount: string | number })[] | undefined) ?? [];
+  return stored.map((m) => ({ ...m, amount: BigInt(m.amount) }));
 }
 
 type Base = Omit<CallRecord, 'outcome' | 'capturedMicros' | 'feeMicros' | 'transfers'>;
