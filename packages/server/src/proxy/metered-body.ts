@@ -13,9 +13,15 @@ export interface BodyHooks {
   onError(error: unknown): Promise<void>;
 }
 
-export function meteredBody(upstream: ReadableStream<Uint8Array>, hooks: BodyHooks): ReadableStream<Uint8Array> {
+/**
+ * `expectedBytes` is the upstream's Content-Length: a client that knows the length considers the
+ * body complete at its last byte, before the stream closes, so the last chunk is held until the
+ * call has settled.
+ */
+export function meteredBody(upstream: ReadableStream<Uint8Array>, hooks: BodyHooks, expectedBytes?: number): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   let finished = false;
+  let total = 0;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -37,6 +43,15 @@ export function meteredBody(upstream: ReadableStream<Uint8Array>, hooks: BodyHoo
           return;
         }
         hooks.onChunk?.(result.value);
+        total += result.value.byteLength;
+        if (expectedBytes !== undefined && total >= expectedBytes) {
+          finished = true;
+          await hooks.onDone();
+          controller.enqueue(result.value);
+          controller.close();
+          await reader.cancel().catch(() => {});
+          return;
+        }
         controller.enqueue(result.value);
       },
       async cancel(reason) {

@@ -201,7 +201,8 @@ async function forward(options: ProxyOptions, call: CallState): Promise<Response
     summary: `${call.method} ${call.path} → ${httpStatus}`,
     result: recordedResult(httpStatus, contentType, capture),
   });
-  if (!upstream.body || call.method === 'HEAD') {
+  if (!upstream.body || call.method === 'HEAD' || upstream.headers.get('content-length') === '0') {
+    await upstream.body?.cancel().catch(() => {});
     await settle(settleInput(status, new ReplayCapture(0)));
     return new Response(null, { status: httpStatus, headers });
   }
@@ -218,8 +219,13 @@ async function forward(options: ProxyOptions, call: CallState): Promise<Response
       const outcome: CallStatus = request.signal.aborted ? 'cancelled' : isTimeout(signal.reason) || isTimeout(error) ? 'upstream_timeout' : 'upstream_failed';
       await settle({ status: outcome, httpStatus, summary: `the body failed: ${outcome}`, result: { cancelled: outcome === 'cancelled' } });
     },
-  });
+  }, contentLengthOf(headers));
   return new Response(body, { status: httpStatus, headers });
+}
+
+function contentLengthOf(headers: Headers): number | undefined {
+  const value = headers.get('content-length');
+  return value !== null && /^\d{1,15}$/.test(value) && Number(value) > 0 ? Number(value) : undefined;
 }
 
 /** Usage read from a JSON field: the body is read (bounded), units found, settled, then sent. */
