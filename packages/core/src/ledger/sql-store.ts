@@ -55,7 +55,7 @@ export class SqlLedger implements Ledger {
   constructor(db: Db, options: LedgerOptions = {}) {
     this.#db = db;
     this.#now = clockMs(options);
-    this.#writer = new Writer<Request>((requests) => this.#runBatch(requests), { yieldBetweenBatches: db.kind === 'pglite' });
+    this.#writer = new Writer<Request>((requests) => this.#runBatch(requests));
   }
 
   /** Batches, requests and events committed so far, and how often a failed batch was bisected. */

@@ -36,19 +36,24 @@ new_transfers AS (
   ORDER BY u.ord
   RETURNING 1
 ),
-holds AS (
+new_holds AS (
   INSERT INTO ledger_pending (id, debit_account_id, credit_account_id, amount, flags, expires_at_ms, state)
   SELECT * FROM unnest($29::text[], $30::text[], $31::text[], $32::int8[], $33::int[], $34::int8[], $35::text[])
-  ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state
+  RETURNING 1
+),
+resolved_holds AS (
+  UPDATE ledger_pending p SET state = u.state
+  FROM unnest($36::text[], $37::text[]) AS u(id, state)
+  WHERE p.id = u.id
   RETURNING 1
 ),
 failures AS (
   INSERT INTO ledger_failed_transfers (id, status, timestamp_ms)
-  SELECT u.id, u.status, $38::int8 FROM unnest($36::text[], $37::text[]) AS u(id, status)
+  SELECT u.id, u.status, $40::int8 FROM unnest($38::text[], $39::text[]) AS u(id, status)
   ON CONFLICT (id) DO NOTHING
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM changed_accounts)::int AS changed`;
+SELECT (SELECT count(*) FROM changed_accounts)::int AS changed, (SELECT count(*) FROM resolved_holds)::int AS resolved`;
 
 const str = (v: bigint | null) => (v === null ? null : v.toString());
 
@@ -66,26 +71,27 @@ function accountParams(c: Changes): unknown[] {
 
 function transferParams(c: Changes, nowMs: bigint): unknown[] {
   const t = c.transfers;
-  const h = c.holds;
+  const h = c.holdsCreated;
   return [
     t.map((x) => x.id), t.map((x) => x.debitAccountId), t.map((x) => x.creditAccountId), t.map((x) => str(x.amount)),
     t.map((x) => x.pendingId), t.map((x) => x.timeoutSeconds), t.map((x) => x.ledger), t.map((x) => x.code),
     t.map((x) => x.flags), t.map((x) => JSON.stringify(x.metadata)), t.map((x) => str(x.timestamp)),
     h.map((x) => x.id), h.map((x) => x.debitAccountId), h.map((x) => x.creditAccountId), h.map((x) => str(x.amount)),
     h.map((x) => x.flags), h.map((x) => str(x.expiresAtMs)), h.map((x) => x.state),
+    c.holdsUpdated.map((x) => x.id), c.holdsUpdated.map((x) => x.state),
     c.failed.map((f) => f.id), c.failed.map((f) => f.status), nowMs.toString(),
   ];
 }
 
 function isEmpty(c: Changes): boolean {
-  return c.accountsCreated.length + c.accountsUpdated.length + c.transfers.length + c.holds.length + c.failed.length === 0;
+  return c.accountsCreated.length + c.accountsUpdated.length + c.transfers.length + c.holdsCreated.length + c.holdsUpdated.length + c.failed.length === 0;
 }
 
 /** Writes the batch's changes; asserts every account the batch changed was there to update. */
 export async function writeChanges(tx: Queryable, changes: Changes, nowMs: bigint): Promise<void> {
   if (isEmpty(changes)) return;
-  const rows = await tx.query<{ changed: number }>(WRITE_SQL, [...accountParams(changes), ...transferParams(changes, nowMs)]);
-  if (rows[0]?.changed !== changes.accountsUpdated.length) {
-    throw new Error(`ledger: updated ${rows[0]?.changed} accounts, expected ${changes.accountsUpdated.length}`);
+  const rows = await tx.query<{ changed: number; resolved: number }>(WRITE_SQL, [...accountParams(changes), ...transferParams(changes, nowMs)]);
+  if (rows[0]?.changed !== changes.accountsUpdated.length || rows[0]?.resolved !== changes.holdsUpdated.length) {
+    throw new Error(`ledger: wrote ${JSON.stringify(rows[0])}, expected ${changes.accountsUpdated.length} accounts and ${changes.holdsUpdated.length} holds`);
   }
 }

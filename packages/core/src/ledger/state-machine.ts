@@ -54,8 +54,10 @@ export interface Changes {
   accountsUpdated: Account[];
   /** In the order they were created. */
   transfers: Transfer[];
-  /** Final state of every hold created or resolved. */
-  holds: Hold[];
+  /** Holds created by the batch, in their final state. */
+  holdsCreated: Hold[];
+  /** Holds that existed before the batch and changed state in it. */
+  holdsUpdated: Hold[];
   failed: { id: string; status: TransferStatus }[];
 }
 
@@ -364,7 +366,7 @@ export class StateMachine {
       const key = `${entry.table}\u0000${entry.key}`;
       if (!first.has(key)) first.set(key, entry);
     }
-    const out: Changes = { accountsCreated: [], accountsUpdated: [], transfers, holds: [], failed: [] };
+    const out: Changes = { accountsCreated: [], accountsUpdated: [], transfers, holdsCreated: [], holdsUpdated: [], failed: [] };
     for (const entry of first.values()) {
       if (entry.table === 'accounts') {
         const account = this.#state.accounts.get(entry.key)!;
@@ -372,7 +374,7 @@ export class StateMachine {
       } else if (entry.table === 'transfers') {
         transfers.push(this.#state.transfers.get(entry.key)!);
       } else if (entry.table === 'holds') {
-        out.holds.push(this.#state.holds.get(entry.key)!);
+        (entry.prev === undefined ? out.holdsCreated : out.holdsUpdated).push(this.#state.holds.get(entry.key)!);
       } else {
         out.failed.push({ id: entry.key, status: this.#state.failed.get(entry.key)! });
       }

@@ -22,8 +22,6 @@ export interface WriterRequest<R = unknown> {
 export type BatchRunner<Q extends WriterRequest> = (requests: readonly Q[]) => Promise<unknown[]>;
 
 export interface WriterOptions {
-  /** Yield to the event loop between batches (PGlite runs on the main thread and would starve I/O). */
-  yieldBetweenBatches: boolean;
   batchSizeMax?: number;
 }
 
@@ -36,16 +34,14 @@ export interface WriterStats {
 
 export class Writer<Q extends WriterRequest> {
   readonly #run: BatchRunner<Q>;
-  readonly #yield: boolean;
   readonly #sizeMax: number;
   #queue: Q[] = [];
   #active = false;
   #running: Promise<void> = Promise.resolve();
   readonly stats: WriterStats = { batches: 0, requests: 0, events: 0, bisects: 0 };
 
-  constructor(run: BatchRunner<Q>, options: WriterOptions) {
+  constructor(run: BatchRunner<Q>, options: WriterOptions = {}) {
     this.#run = run;
-    this.#yield = options.yieldBetweenBatches;
     this.#sizeMax = options.batchSizeMax ?? LEDGER_BATCH_SIZE_MAX;
   }
 
@@ -81,7 +77,11 @@ export class Writer<Q extends WriterRequest> {
       while (this.#queue.length > 0) {
         const batch = this.#take();
         await this.#commit(batch);
-        if (this.#yield) await new Promise((resolve) => setImmediate(resolve));
+        // One macrotask turn lets the callers just resolved submit their next request (their
+        // continuations are microtasks), so it joins the next batch instead of waiting a whole batch
+        // more; on PGlite it also lets timers and sockets run. It is not a linger: nothing waits for
+        // a timer.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.#active = false;

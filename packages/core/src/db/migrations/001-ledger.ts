@@ -6,7 +6,8 @@
  *
  * - `ledger_accounts`: balances and flags. `closed` is the only flag that changes after creation.
  * - `ledger_transfers`: append-only (a trigger refuses UPDATE and DELETE). `seq` orders an account's
- *   history for paging; it is assigned at insert, so it is unique across processes.
+ *   history for paging; an identity is unique across processes without an index of its own (one
+ *   index fewer on the hottest insert).
  * - `ledger_pending`: the mutable state of each hold, kept apart so transfers stay immutable.
  * - `ledger_failed_transfers`: ids that failed for a transient reason, so a retry answers
  *   `id_already_failed` instead of succeeding later with the same id.
@@ -35,7 +36,7 @@ CREATE TABLE ledger_accounts (
 );
 
 CREATE TABLE ledger_transfers (
-  seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
   id text PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 200),
   debit_account_id text NOT NULL,
   credit_account_id text NOT NULL,
