@@ -1,21 +1,25 @@
 /**
  * @module grants/grants
- * Scoped budgets ("pay tokens"). A grant's cap is a limit account in the ledger and its revocation
- * closes a gate account that every authorization passes through, so "revoked" takes effect for the
- * next hold from any process, atomically with the hold itself. The bearer secret is returned once;
+ * Scoped budgets ("pay tokens"). A grant's cap is a limit account in the ledger that every
+ * authorization passes through, and revocation closes that account, so "revoked" takes effect for
+ * the next hold from any process, atomically with the hold itself. The bearer secret is returned once;
  * only its hash is stored. Nothing is ever deleted.
  */
 import type { Db } from '../db/db.ts';
 import { invalid, TollgateError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { LEDGER, TRANSFER_FLAGS, type Ledger } from '../ledger/types.ts';
-import { accountId, gateAccount, SYSTEM_ACCOUNTS, TRANSFER_CODE } from '../limits/accounts.ts';
+import { accountId, SYSTEM_ACCOUNTS, TRANSFER_CODE } from '../limits/accounts.ts';
 import type { LimitBook } from '../limits/limit-book.ts';
 import { parseMicros } from '../money.ts';
 import { generateToken, hashToken, parseToken, tokenHint } from '../tokens/index.ts';
 import { parseInput } from '../validate.ts';
 import { patternCovers } from './patterns.ts';
+import { TtlCache } from '../batching/ttl-cache.ts';
 import { CreateGrantSchema, DelegateGrantSchema, type CreateGrantInput, type DelegateGrantInput, type Reapproval } from './schemas.ts';
+
+/** How long a token's grant is reused before it is read again. */
+export const GRANT_CACHE_MS = 1_000;
 
 /** How deep delegation may go (a grant, its child, grandchild, …). */
 export const DELEGATION_DEPTH_MAX = 4;
@@ -65,6 +69,11 @@ export class Grants {
   readonly #ledger: Ledger;
   readonly #limits: LimitBook;
   readonly #now: () => Date;
+  /**
+   * Grants by token hash, for a second. Safe for revocation: every hold passes the grant's account
+   * in the ledger, which refuses it the moment the revocation closes it, in any process.
+   */
+  readonly #byToken = new TtlCache<Grant | null>({ ttlMs: GRANT_CACHE_MS, entriesMax: 100_000 });
 
   constructor(options: { db: Db; ledger: Ledger; limits: LimitBook; now: () => Date }) {
     this.#db = options.db;
@@ -162,9 +171,12 @@ export class Grants {
   async authenticate(token: string): Promise<Grant> {
     const parsed = parseToken(token);
     if (parsed.type !== 'valid') throw new TollgateError('token_invalid', `The token is malformed: ${parsed.reason}`);
-    const [row] = await this.#db.query<GrantRow>('SELECT * FROM grants WHERE token_hash = $1', [hashToken(token)]);
-    if (!row) throw new TollgateError('token_invalid', 'No grant has this token');
-    return toGrant(row);
+    const grant = await this.#byToken.load(hashToken(token), async () => {
+      const [row] = await this.#db.query<GrantRow>('SELECT * FROM grants WHERE token_hash = $1', [hashToken(token)]);
+      return row ? toGrant(row) : null;
+    });
+    if (!grant) throw new TollgateError('token_invalid', 'No grant has this token');
+    return grant;
   }
 
   async get(id: string): Promise<GrantView> {
@@ -205,7 +217,8 @@ export class Grants {
       [id, reason],
     );
     if (rows.length === 0) throw new TollgateError('not_found', `grant ${id} does not exist`, { grantId: id });
-    await this.#closeGates(rows.map((r) => r.id));
+    await this.#closeGrantAccounts(rows.map((r) => r.id));
+    this.#byToken.clear();
     return { revoked: rows.map((r) => r.id) };
   }
 
@@ -216,7 +229,8 @@ export class Grants {
        WHERE user_id = $1 RETURNING id`,
       [userId],
     );
-    await this.#closeGates(rows.map((r) => r.id));
+    await this.#closeGrantAccounts(rows.map((r) => r.id));
+    this.#byToken.clear();
     return { revoked: rows.map((r) => r.id) };
   }
 
@@ -230,17 +244,18 @@ export class Grants {
     });
   }
 
-  async #closeGates(grantIds: readonly string[]): Promise<void> {
-    // A closing hold with no timeout keeps the gate shut; transfers are immutable, so the revocation
-    // itself is part of the ledger's history.
+  async #closeGrantAccounts(grantIds: readonly string[]): Promise<void> {
+    // Closing the grant's account refuses every new hold on it, in any process, while holds already
+    // placed still post or void. A closing hold with no timeout keeps it shut; transfers are
+    // immutable, so the revocation itself is part of the ledger's history.
     for (let i = 0; i < grantIds.length; i += 64) {
       await this.#ledger.createTransfers(
         grantIds.slice(i, i + 64).map((id) => ({
           id: `revoke:${id}`,
-          debitAccountId: accountId.gate(id),
-          creditAccountId: SYSTEM_ACCOUNTS.gateSink,
-          amount: 1n,
-          ledger: LEDGER.gates,
+          debitAccountId: accountId.grantTotal(id),
+          creditAccountId: SYSTEM_ACCOUNTS.limitSink,
+          amount: 0n,
+          ledger: LEDGER.limits,
           code: TRANSFER_CODE.revoke,
           flags: TRANSFER_FLAGS.pending | TRANSFER_FLAGS.closingDebit,
         })),
@@ -256,7 +271,6 @@ export class Grants {
   async #insert(g: Omit<Grant, 'id' | 'tokenHint' | 'revokedAt' | 'createdAt'> & { currency: string; mode: 'live' | 'test' }): Promise<CreatedGrant> {
     const id = newId('grant');
     const token = generateToken(g.mode);
-    await this.#ledger.createAccounts([gateAccount(id, g.currency)]);
     await this.#limits.ensure([{ id: accountId.grantTotal(id), kind: 'grant_total', capMicros: g.totalCapMicros }]);
     const [row] = await this.#db.query<GrantRow>(
       `INSERT INTO grants (id, token_hash, token_hint, org_id, project_id, user_id, subject_kind, agent_id, task_id, parent_id, depth,

@@ -7,7 +7,8 @@
 import type { Db } from '../db/db.ts';
 import { TollgateError } from '../errors.ts';
 import type { Grants } from '../grants/grants.ts';
-import type { Ledger, TransferResult } from '../ledger/types.ts';
+import type { Account, Ledger, TransferResult } from '../ledger/types.ts';
+import { Batcher } from '../batching/batcher.ts';
 import { accountId, earningsAccount } from '../limits/accounts.ts';
 import type { LimitBook } from '../limits/limit-book.ts';
 import { formatMicros, parseMicros } from '../money.ts';
@@ -46,10 +47,16 @@ export class BudgetGuard implements Guard {
   readonly calls: CallStore;
   readonly #o: BudgetGuardOptions;
   readonly #earnings = new Set<string>();
+  /** Balance reads of many concurrent calls share one query. */
+  readonly #accounts: Batcher<string, Account | undefined>;
 
   constructor(options: BudgetGuardOptions) {
     this.#o = options;
     this.calls = new CallStore(options.db);
+    this.#accounts = new Batcher(async (ids) => {
+      const found = new Map((await options.ledger.lookupAccounts([...new Set(ids)])).map((a) => [a.id, a]));
+      return ids.map((id) => found.get(id));
+    }, { sizeMax: 1_000 });
   }
 
   async authorize(request: CallRequest): Promise<Authorization> {
@@ -111,8 +118,7 @@ export class BudgetGuard implements Guard {
       feeBasisPoints: context.feeBasisPoints,
       audit: { request: { service: request.service, tool: request.tool, reason: request.reason, edge: request.edge, priceMicros: request.priceMicros }, projectId: context.projectId, agentId: context.agentId, taskId: context.taskId, decision: attempt.decision, ruleId: attempt.ruleId, trace: attempt.trace, approvalId: attempt.approvalId, holdTransfers: movements(hold.chain.transfers, hold.chain.steps) },
     });
-    const [grantAccount] = await this.#o.ledger.lookupAccounts([accountId.grantTotal(grant.id)]);
-    const remainingMicros = grantAccount ? grantAccount.creditsPosted - grantAccount.debitsPosted - grantAccount.debitsPending : 0n;
+    const remainingMicros = await this.#remaining(grant.id);
     return { type: 'authorized', callId, grantId: grant.id, holdMicros: hold.holdMicros, free: hold.free, remainingMicros };
   }
 
@@ -296,7 +302,7 @@ export class BudgetGuard implements Guard {
   }
 
   async #remaining(grantId: string): Promise<bigint> {
-    const [account] = await this.#o.ledger.lookupAccounts([accountId.grantTotal(grantId)]);
+    const account = await this.#accounts.submit(accountId.grantTotal(grantId));
     return account ? account.creditsPosted - account.debitsPosted - account.debitsPending : 0n;
   }
 

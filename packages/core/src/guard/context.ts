@@ -9,6 +9,7 @@ import { parseMicros } from '../money.ts';
 import type { OrgSettings } from '../principals/schemas.ts';
 import type { LimitContext } from './hold-chain.ts';
 import type { CallRequest } from './types.ts';
+import { TtlCache } from '../batching/ttl-cache.ts';
 
 /** Default daily spend per agent by trust level (0, 1, 2), in currency units. */
 export const AGENT_DAILY_TIERS_DEFAULT = ['10', '1000', '50000'] as const;
@@ -36,20 +37,16 @@ interface ContextRow {
   trust_level: number | null;
 }
 
+/** How long a call's limit configuration is reused; a changed limit applies within this. */
+export const CONTEXT_CACHE_MS = 1_000;
+const configCache = new WeakMap<Db, TtlCache<ContextRow>>();
+
 export async function loadCallContext(db: Db, lineage: readonly Grant[], request: CallRequest, now: Date): Promise<CallContext> {
   const grant = lineage[0]!;
   const agentId = grant.agentId ?? request.agentId ?? null;
-  const [row] = await db.query<ContextRow>(
-    `SELECT o.currency, o.settings, u.monthly_limit_micros AS user_limit, p.id AS project_id, p.monthly_limit_micros AS project_limit,
-            o.monthly_limit_micros AS org_limit, sl.per_user_monthly_limit_micros AS service_limit, a.trust_level
-       FROM users u JOIN orgs o ON o.id = u.org_id
-       LEFT JOIN projects p ON p.id = coalesce($2, u.project_id)
-       LEFT JOIN service_limits sl ON sl.org_id = o.id AND sl.service_id = $3
-       LEFT JOIN agents a ON a.id = $4 AND a.user_id = u.id
-      WHERE u.id = $1`,
-    [grant.userId, grant.projectId, request.service.id, agentId],
-  );
-  if (!row) throw new Error(`grant ${grant.id} points at a missing user ${grant.userId}`);
+  let cache = configCache.get(db);
+  if (!cache) configCache.set(db, (cache = new TtlCache<ContextRow>({ ttlMs: CONTEXT_CACHE_MS, entriesMax: 50_000 })));
+  const row = await cache.load(`${grant.id}|${request.service.id}|${agentId ?? ''}`, () => loadConfig(db, grant, request.service.id, agentId));
   const settings = row.settings ?? {};
   const tiers = settings.agentDailyTiers ?? AGENT_DAILY_TIERS_DEFAULT;
   const agentDailyMicros = agentId === null ? null : parseMicros(tiers[row.trust_level ?? 0] ?? tiers[0], { field: 'agentDailyTiers' });
@@ -78,4 +75,19 @@ export async function loadCallContext(db: Db, lineage: readonly Grant[], request
       holdTimeoutSeconds: settings.holdTimeoutSeconds ?? HOLD_TIMEOUT_SECONDS_DEFAULT,
     },
   };
+}
+
+async function loadConfig(db: Db, grant: Grant, serviceId: string, agentId: string | null): Promise<ContextRow> {
+  const [row] = await db.query<ContextRow>(
+    `SELECT o.currency, o.settings, u.monthly_limit_micros AS user_limit, p.id AS project_id, p.monthly_limit_micros AS project_limit,
+            o.monthly_limit_micros AS org_limit, sl.per_user_monthly_limit_micros AS service_limit, a.trust_level
+       FROM users u JOIN orgs o ON o.id = u.org_id
+       LEFT JOIN projects p ON p.id = coalesce($2, u.project_id)
+       LEFT JOIN service_limits sl ON sl.org_id = o.id AND sl.service_id = $3
+       LEFT JOIN agents a ON a.id = $4 AND a.user_id = u.id
+      WHERE u.id = $1`,
+    [grant.userId, grant.projectId, serviceId, agentId],
+  );
+  if (!row) throw new Error(`grant ${grant.id} points at a missing user ${grant.userId}`);
+  return row;
 }

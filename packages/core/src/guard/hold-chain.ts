@@ -2,11 +2,14 @@
  * @module guard/hold-chain
  * Builds the ONE linked ledger request that holds a call against every limit that applies:
  *
- *   gate of the grant and of each ancestor  (1, posted; fails when revoked)
+ *   grant and each ancestor                  (amount, pending; 0 and posted on a free attempt)
  *   rate: calls this minute per grant        (1, posted; counts attempts)
- *   free tier (free attempt) or every money limit: grant and ancestors, user / project / org month,
- *   service month, agent day                 (amount, pending)
+ *   free tier (free attempt) or every other money limit: user / project / org month, service
+ *   month, agent day                         (amount, pending)
  *   wallet → clearing                        (amount, pending; closes the chain)
+ *
+ * Revoking a grant closes its grant account, so the first member fails for a revoked grant (or a
+ * revoked ancestor) while holds placed before the revocation still post or void.
  *
  * All succeed or none do, and the failing member names the limit that blocked the call.
  */
@@ -36,12 +39,12 @@ export interface LimitContext {
   holdTimeoutSeconds: number;
 }
 
-export type StepKind = 'gate' | LimitKind | 'wallet';
+export type StepKind = LimitKind | 'wallet';
 
 export interface Step {
   kind: StepKind;
   accountId: string;
-  /** Present on gate and grant steps: which grant of the lineage. */
+  /** Present on grant and rate steps: which grant of the lineage. */
   grantId?: string;
   /** Counted in calls, not money. */
   count: boolean;
@@ -66,22 +69,23 @@ export function buildHoldChain(ctx: LimitContext, callId: string, holdMicros: bi
     if (spec) limits.push({ id: step.accountId, ...spec });
   };
   const month = monthKey(ctx.now);
-  for (const grant of ctx.lineage) add({ kind: 'gate', accountId: accountId.gate(grant.id), grantId: grant.id, count: true, pending: false }, 1n);
+  const free = attempt === 'free';
+  for (const grant of ctx.lineage) {
+    // A free call moves nothing on the grant, but still passes through it: a closed (revoked) grant refuses it.
+    add({ kind: 'grant_total', accountId: accountId.grantTotal(grant.id), grantId: grant.id, count: false, pending: !free }, free ? 0n : holdMicros, {
+      kind: 'grant_total',
+      capMicros: grant.totalCapMicros,
+    });
+  }
   for (const grant of ctx.lineage) {
     if (grant.ratePerMinute === null) continue;
     const id = accountId.limit('rate_per_minute', grant.id, minuteKey(ctx.now));
     add({ kind: 'rate_per_minute', accountId: id, grantId: grant.id, count: true, pending: false }, 1n, { kind: 'rate_per_minute', capMicros: BigInt(grant.ratePerMinute) });
   }
-  if (attempt === 'free') {
+  if (free) {
     const id = accountId.limit('free_tier', `${ctx.userId}:${ctx.serviceId}`, month);
     add({ kind: 'free_tier', accountId: id, count: true, pending: true }, 1n, { kind: 'free_tier', capMicros: BigInt(ctx.freeCallsPerMonth) });
   } else {
-    for (const grant of ctx.lineage) {
-      add({ kind: 'grant_total', accountId: accountId.grantTotal(grant.id), grantId: grant.id, count: false, pending: true }, holdMicros, {
-        kind: 'grant_total',
-        capMicros: grant.totalCapMicros,
-      });
-    }
     const money = (kind: LimitKind, scope: string | null, period: string, cap: bigint | null) => {
       if (scope === null || cap === null) return;
       add({ kind, accountId: accountId.limit(kind, scope, period), count: false, pending: true }, holdMicros, { kind, capMicros: cap });
@@ -99,10 +103,10 @@ export function buildHoldChain(ctx: LimitContext, callId: string, holdMicros: bi
     return {
       id: stepId.hold(callId, attempt, index),
       debitAccountId: step.accountId,
-      creditAccountId: isWallet ? SYSTEM_ACCOUNTS.clearing : step.kind === 'gate' ? SYSTEM_ACCOUNTS.gateSink : SYSTEM_ACCOUNTS.limitSink,
+      creditAccountId: isWallet ? SYSTEM_ACCOUNTS.clearing : SYSTEM_ACCOUNTS.limitSink,
       amount: amounts[index]!,
-      ledger: isWallet ? LEDGER.money : step.kind === 'gate' ? LEDGER.gates : LEDGER.limits,
-      code: isWallet ? TRANSFER_CODE.charge : step.kind === 'gate' ? TRANSFER_CODE.gatePass : TRANSFER_CODE.limitUse,
+      ledger: isWallet ? LEDGER.money : LEDGER.limits,
+      code: isWallet ? TRANSFER_CODE.charge : TRANSFER_CODE.limitUse,
       flags: (last ? 0 : TRANSFER_FLAGS.linked) | (step.pending ? TRANSFER_FLAGS.pending : 0),
       ...(step.pending ? { timeoutSeconds: ctx.holdTimeoutSeconds } : {}),
       metadata: { callId, step: step.kind },

@@ -27,8 +27,8 @@ export function failingIndex(results: readonly TransferResult[]): number {
 }
 
 export function refusalFor(step: Step, result: TransferResult, account: Account | undefined, requestedMicros: bigint, now: Date): TollgateError {
-  if (step.kind === 'gate') {
-    return new TollgateError('grant_revoked', step.grantId ? `Grant ${step.grantId} has been revoked` : 'The grant has been revoked', { grantId: step.grantId });
+  if (step.kind === 'grant_total' && result.status === 'debit_account_already_closed') {
+    return new TollgateError('grant_revoked', `Grant ${step.grantId} has been revoked`, { grantId: step.grantId });
   }
   if (result.status !== 'exceeds_credits' || !account) {
     return new TollgateError('internal', `hold refused by the ledger on ${step.accountId}: ${result.status}`, { status: result.status });

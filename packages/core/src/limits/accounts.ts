@@ -23,8 +23,6 @@ export const ACCOUNT_CODE = {
   agentDay: 107,
   rateMinute: 108,
   limitSink: 109,
-  gate: 200,
-  gateSink: 201,
 } as const;
 
 export const TRANSFER_CODE = {
@@ -35,7 +33,6 @@ export const TRANSFER_CODE = {
   payout: 5,
   limitFund: 10,
   limitUse: 11,
-  gatePass: 20,
   revoke: 21,
 } as const;
 
@@ -71,13 +68,11 @@ export const SYSTEM_ACCOUNTS = {
   fees: 'fees:platform',
   limitSource: 'limits:source',
   limitSink: 'limits:sink',
-  gateSink: 'gates:sink',
 } as const;
 
 export const accountId = {
   wallet: (ownerId: string) => `wallet:${ownerId}`,
   earnings: (sellerId: string) => `earnings:${sellerId}`,
-  gate: (grantId: string) => `gate:${grantId}`,
   grantTotal: (grantId: string) => `grant:${grantId}`,
   limit: (kind: LimitKind, scope: string, period: string) => `${kind}:${scope}:${period}`,
 };
@@ -93,7 +88,6 @@ export function systemAccounts(currency: string): AccountInput[] {
     { id: SYSTEM_ACCOUNTS.fees, ledger: LEDGER.money, code: ACCOUNT_CODE.fees, currency, flags: guarded },
     { id: SYSTEM_ACCOUNTS.limitSource, ledger: LEDGER.limits, code: ACCOUNT_CODE.limitSource, currency, flags: noFlags },
     { id: SYSTEM_ACCOUNTS.limitSink, ledger: LEDGER.limits, code: ACCOUNT_CODE.limitSink, currency, flags: noFlags },
-    { id: SYSTEM_ACCOUNTS.gateSink, ledger: LEDGER.gates, code: ACCOUNT_CODE.gateSink, currency, flags: noFlags },
   ];
 }
 
@@ -103,10 +97,6 @@ export function walletAccount(ownerId: string, currency: string): AccountInput {
 
 export function earningsAccount(sellerId: string, currency: string): AccountInput {
   return { id: accountId.earnings(sellerId), ledger: LEDGER.money, code: ACCOUNT_CODE.earnings, currency, flags: guarded, metadata: { sellerId } };
-}
-
-export function gateAccount(grantId: string, currency: string): AccountInput {
-  return { id: accountId.gate(grantId), ledger: LEDGER.gates, code: ACCOUNT_CODE.gate, currency, flags: noFlags, metadata: { grantId } };
 }
 
 export function limitAccount(id: string, kind: LimitKind, currency: string): AccountInput {
