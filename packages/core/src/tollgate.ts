@@ -15,6 +15,8 @@ import { LimitBook } from './limits/limit-book.ts';
 import { LimitSettings } from './limits/limit-settings.ts';
 import { Policies } from './policy/store.ts';
 import { policyPort } from './policy/port.ts';
+import { dryRunOrgPolicy, type RecordedDryRun } from './policy/dry-run-recorded.ts';
+import type { PolicyInput } from './policy/schemas.ts';
 import { Principals } from './principals/principals.ts';
 import { Wallets } from './principals/wallets.ts';
 import { Webhooks } from './webhooks/index.ts';
@@ -42,6 +44,8 @@ export interface Tollgate {
   readonly webhooks: Webhooks;
   readonly audit: AuditLog;
   readonly guard: BudgetGuard;
+  /** Replays the org's last `lastCalls` recorded calls through a proposed policy; says which decisions change. */
+  dryRunPolicy(orgId: string, proposed: PolicyInput, lastCalls?: number): Promise<RecordedDryRun>;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,7 @@ export async function openTollgate(options: TollgateOptions): Promise<Tollgate> 
     principals: new Principals(db, ledger),
     wallets: new Wallets(ledger),
     limits: new LimitSettings(db),
+    dryRunPolicy: (orgId, proposed, lastCalls = 1_000) => dryRunOrgPolicy({ db, audit, policies, orgId, proposed, lastCalls }),
     async close() {
       await ledger.close();
     },

@@ -131,6 +131,19 @@ for (const engine of testDatabases) {
       assert.ok(records.records[0]!.policyTrace.length > 0);
     });
 
+    test('a policy dry run over recorded calls reports which decisions would change', async () => {
+      const buyer = await seedBuyer(tg);
+      const token = await grantFor(tg, buyer);
+      for (const category of ['email', 'search', 'email']) await pay(callRequest(token, { service: testService({ category, id: `svc_${category}`, slug: category }) }));
+      await db.query(`INSERT INTO services (id, slug, kind, name, seller_id, category, sensitivity) VALUES ('svc_email', 'email', 'http', 'Email', 'sel_demo', 'email', 'high') ON CONFLICT DO NOTHING`);
+      const report = await tg.dryRunPolicy(buyer.orgId, { rules: [{ id: 'no-email', level: 'org', effect: 'deny', match: { categories: ['email'] } }] }, 10);
+      assert.equal(report.total, 3);
+      assert.equal(report.changed, 2);
+      assert.deepEqual(report.transitions, { 'allow->deny': 2 });
+      const triggers = await tg.dryRunPolicy(buyer.orgId, { triggers: { firstUseOfService: { enabled: true } } }, 10);
+      assert.equal(triggers.changed, 2, 'the first call to each of the two services would have asked');
+    });
+
     test('grant re-approval conditions ask again', async () => {
       const buyer = await seedBuyer(tg);
       const token = await grantFor(tg, buyer, { reapproval: { tools: ['POST /send*'] } });

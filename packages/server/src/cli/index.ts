@@ -8,5 +8,6 @@ export const main = defineCommand({
   meta: { name: 'tollgate', description: 'Control plane for paid AI-agent calls' },
   subCommands: {
     serve: () => import('./commands/serve.ts').then((m) => m.serve),
+    audit: () => import('./commands/audit.ts').then((m) => m.audit),
   },
 });
