@@ -140,7 +140,7 @@ for (const engine of testDatabases) {
         let released = held!;
         while (released.debitsPending !== 0n && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 100));
-          [released] = (await ledger.lookupAccounts([account])) as [typeof held];
+          released = (await ledger.lookupAccounts([account]))[0]!;
         }
         assert.equal(released.debitsPending, 0n, 'holds should be released after their timeout');
         assert.equal(released.debitsPosted, 0n);
