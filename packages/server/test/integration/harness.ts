@@ -108,7 +108,7 @@ export const DEFAULT_PRICES: CreateServiceInput['prices'] = [
   { method: '*', path: '/**', type: 'fixed', price: '0.01' },
 ];
 
-export async function startGateway(engine: TestDatabase, config: ConfigInput = {}): Promise<Gateway> {
+export async function startGateway(engine: TestDatabase, config: ConfigInput = {}, options: { defaultService?: boolean } = {}): Promise<Gateway> {
   const db = await engine.open();
   const clock = { offsetMs: 0 };
   const tg = await openTollgate({ db, now: () => new Date(Date.now() + clock.offsetMs) });
@@ -142,7 +142,7 @@ export async function startGateway(engine: TestDatabase, config: ConfigInput = {
       await db.close();
     },
   };
-  await gateway.service({ slug: 'up' });
+  if (options.defaultService !== false) await gateway.service({ slug: 'up' });
   return gateway;
 }
 
