@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './metrics/index.ts';
 import { ApiKeys, apiKeyAuth, Lockout } from './middleware/api-key/index.ts';
 import { notFoundHandler, problemHandler } from './middleware/problem/index.ts';
 import { proxy } from './proxy/index.ts';
+import { createMcpGateway } from './mcp/index.ts';
 
 export interface CreateAppOptions {
   tg: Tollgate;
@@ -77,6 +78,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   });
   app.all('/proxy/:service', handler);
   app.all('/proxy/:service/*', handler);
+  app.route('/mcp', createMcpGateway({ tg, services, proxyFetch: async (request) => app.fetch(request) }).routes);
 
   if (config.corsOrigins.length > 0) {
     app.use('/v1/*', cors({ origin: config.corsOrigins, allowHeaders: ['authorization', 'content-type', 'x-api-key'], maxAge: 600 }));

@@ -7,5 +7,6 @@ import { ledger } from './001-ledger.ts';
 import { principalsGrants } from './002-principals-grants.ts';
 import { approvalsAudit } from './003-approvals-audit.ts';
 import { services } from './004-services.ts';
+import { mcpUsage } from './005-mcp-usage.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage];

@@ -1,0 +1,71 @@
+/**
+ * @module mcp/approvals
+ * Approvals inside the conversation. When `authorize` refuses with `approval_required` and the
+ * client can elicit, the person is asked in-band (amount, service, tool, the agent's reason):
+ * approve once, approve for this task, or deny. The answer is recorded with `approvals.decide`
+ * like any other decision; on approval the call is authorized again with the approval id. A client
+ * that cannot elicit gets the `approval_required` tool error and continues with `approval_status`.
+ */
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { TollgateError, formatMicros, type Authorization, type CallRequest } from '@tollgate/core';
+import type { GatewayDeps } from './deps.ts';
+import type { Extra } from './paid-call.ts';
+
+/** How long the person has to answer an elicited approval. */
+export const ELICIT_TIMEOUT_MS_DEFAULT = 10 * 60_000;
+
+const CHOICES = ['approve_once', 'approve_task', 'deny'] as const;
+
+export async function authorizeInConversation(deps: GatewayDeps, server: Server, request: CallRequest, extra: Extra): Promise<Authorization> {
+  try {
+    return await deps.tg.guard.authorize(request);
+  } catch (error) {
+    if (!(error instanceof TollgateError) || error.code !== 'approval_required') throw error;
+    if (!server.getClientCapabilities()?.elicitation) throw error;
+    const approvalId = String(error.data.approvalId);
+    const decision = await ask(deps, server, request, approvalId, extra);
+    if (decision === undefined) throw error;
+    if (decision === 'deny') {
+      await deps.tg.approvals.decide(approvalId, { decision: 'deny', decidedBy: 'mcp:elicitation', note: 'denied in the MCP client' });
+      throw new TollgateError('approval_denied', 'The person declined this call in the MCP client', { approvalId });
+    }
+    const approval = await deps.tg.approvals.get(approvalId);
+    await deps.tg.approvals.decide(approvalId, {
+      decision: 'approve',
+      decidedBy: 'mcp:elicitation',
+      note: 'approved in the MCP client',
+      // "For this task" widens a one-call approval; a cap raise keeps what was asked.
+      ...(decision === 'approve_task' && approval.scope === 'call' && request.taskId ? { scope: 'task' as const } : {}),
+    });
+    return deps.tg.guard.authorize({ ...request, approvalId });
+  }
+}
+
+/** Asks the person; undefined when they dismissed the question (the approval stays pending). */
+async function ask(deps: GatewayDeps, server: Server, request: CallRequest, approvalId: string, extra: Extra): Promise<(typeof CHOICES)[number] | undefined> {
+  const approval = await deps.tg.approvals.get(approvalId);
+  const lines = [
+    `Approve a paid call? ${formatMicros(request.priceMicros)} for ${request.service.slug} / ${request.tool}.`,
+    `Why it asks: ${approval.explanation ?? approval.trigger ?? 'policy'}.`,
+    request.reason ? `The agent says: "${request.reason}".` : 'The agent gave no reason.',
+  ];
+  let answer;
+  try {
+    answer = await server.elicitInput({
+      message: lines.join('\n'),
+      requestedSchema: {
+        type: 'object',
+        properties: {
+          decision: { type: 'string', title: 'Decision', enum: [...CHOICES], enumNames: ['Approve once', 'Approve for this task', 'Deny'] },
+        },
+        required: ['decision'],
+      },
+    }, { signal: extra.signal, timeout: deps.elicitTimeoutMs ?? ELICIT_TIMEOUT_MS_DEFAULT });
+  } catch {
+    return undefined;
+  }
+  if (answer.action === 'decline') return 'deny';
+  if (answer.action !== 'accept') return undefined;
+  const choice = answer.content?.decision;
+  return CHOICES.find((c) => c === choice) ?? 'deny';
+}

@@ -1,0 +1,27 @@
+/**
+ * @module mcp/deps
+ * What the MCP gateway needs, and what it knows about one agent session.
+ */
+import type { Grant, ServiceRegistry, Tollgate } from '@tollgate/core';
+import type { UsageSink } from '../usage/index.ts';
+import type { UpstreamPool } from './upstreams.ts';
+
+export interface GatewayDeps {
+  tg: Tollgate;
+  services: ServiceRegistry;
+  pool: UpstreamPool;
+  usage: UsageSink;
+  /** Sends a request to the paid HTTP proxy (`call_service`); the server passes its own app. */
+  proxyFetch: (request: Request) => Promise<Response>;
+  /** Where a person decides an approval, for clients that cannot elicit. */
+  approvalUrl?: (approvalId: string) => string;
+  /** How long an elicited approval question may stay open. */
+  elicitTimeoutMs?: number;
+}
+
+/** One authenticated agent connection: its grant token (never forwarded upstream) and grant. */
+export interface GatewaySession {
+  token: string;
+  /** Undefined when no token is configured (stdio without TOLLGATE_TOKEN): only `setup` works. */
+  grant: Grant | undefined;
+}

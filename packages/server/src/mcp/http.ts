@@ -1,0 +1,127 @@
+/**
+ * @module mcp/http
+ * The gateway over Streamable HTTP at `/mcp`. The grant token is the bearer; a missing or bad token
+ * gets 401 with `WWW-Authenticate` before any MCP message is read. Sessions are stateful (elicited
+ * approvals need the server to ask the client mid-call), bound to the token that opened them, capped
+ * in number and closed when idle.
+ */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { TollgateError, type ServiceRegistry, type Tollgate } from '@tollgate/core';
+import { problemResponse, toTollgateError } from '../middleware/problem/index.ts';
+import { JsonLinesUsageSink, PostgresUsageSink, UsageMeter, type UsageSink } from '../usage/index.ts';
+import type { GatewayDeps, GatewaySession } from './deps.ts';
+import { buildGatewayServer } from './gateway.ts';
+import { UpstreamPool } from './upstreams.ts';
+
+/** Most open MCP sessions per process. */
+export const MCP_SESSIONS_MAX = 10_000;
+/** A session unused for this long is closed (the client reconnects). */
+export const MCP_SESSION_IDLE_MS = 30 * 60_000;
+
+interface OpenSession {
+  transport: WebStandardStreamableHTTPServerTransport;
+  server: Server;
+  session: GatewaySession;
+  lastSeenMs: number;
+}
+
+export interface McpGatewayOptions extends Partial<Omit<GatewayDeps, 'tg' | 'services' | 'proxyFetch'>> {
+  tg: Tollgate;
+  services: ServiceRegistry;
+  proxyFetch: GatewayDeps['proxyFetch'];
+}
+
+export interface McpGateway {
+  routes: Hono;
+  deps: GatewayDeps;
+  sessionCount(): number;
+  close(): Promise<void>;
+}
+
+const gateways = new Map<Tollgate, McpGateway>();
+
+/** The usage sinks from the environment: Postgres always, plus a JSON Lines file when `TOLLGATE_USAGE_JSONL` is set. */
+export function defaultUsageSink(tg: Tollgate): UsageSink {
+  const file = process.env.TOLLGATE_USAGE_JSONL;
+  return new UsageMeter([new PostgresUsageSink(tg.db), ...(file ? [new JsonLinesUsageSink(file)] : [])]);
+}
+
+export function createMcpGateway(options: McpGatewayOptions): McpGateway {
+  const deps: GatewayDeps = { pool: new UpstreamPool(), usage: defaultUsageSink(options.tg), ...options };
+  const sessions = new Map<string, OpenSession>();
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [id, open] of sessions) if (now - open.lastSeenMs > MCP_SESSION_IDLE_MS) void closeSession(sessions, id);
+  }, 60_000);
+  sweep.unref();
+  const routes = new Hono();
+  routes.all('/', async (c) => {
+    try {
+      return await handle(deps, sessions, c.req.raw);
+    } catch (error) {
+      return problemResponse(toTollgateError(error), c.req.path, unauthorizedHeaders(error));
+    }
+  });
+  const gateway: McpGateway = {
+    routes, deps,
+    sessionCount: () => sessions.size,
+    async close() {
+      clearInterval(sweep);
+      await Promise.all([...sessions.keys()].map((id) => closeSession(sessions, id)));
+      await deps.pool.close();
+      gateways.delete(options.tg);
+    },
+  };
+  gateways.set(options.tg, gateway);
+  return gateway;
+}
+
+/** The gateway `createApp` mounted for this Tollgate (tests close it to stop upstream processes). */
+export function mcpGatewayOf(tg: Tollgate): McpGateway | undefined {
+  return gateways.get(tg);
+}
+
+function unauthorizedHeaders(error: unknown): Record<string, string> {
+  if (!(error instanceof TollgateError) || error.status !== 401) return {};
+  return { 'www-authenticate': `Bearer realm="tollgate", error="invalid_token", error_description="${error.code}"` };
+}
+
+async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, request: Request): Promise<Response> {
+  const token = request.headers.get('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  if (!token) throw new TollgateError('token_invalid', 'Send the grant token as Authorization: Bearer <token>', { header: 'Authorization' });
+  const grant = await deps.tg.grants.authenticate(token);
+  const sessionId = request.headers.get('mcp-session-id');
+  if (sessionId) {
+    const open = sessions.get(sessionId);
+    // A session answers only to the token that opened it; anything else looks like an unknown session.
+    if (!open || open.session.token !== token) {
+      return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }), { status: 404, headers: { 'content-type': 'application/json' } });
+    }
+    open.lastSeenMs = Date.now();
+    open.session.grant = grant;
+    return open.transport.handleRequest(request);
+  }
+  if (sessions.size >= MCP_SESSIONS_MAX) throw new TollgateError('rate_limited', 'Too many open MCP sessions; retry later', { retryAfterSeconds: 30 });
+  const session: GatewaySession = { token, grant };
+  const server = buildGatewayServer(deps, session);
+  const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    onsessioninitialized: (id) => {
+      sessions.set(id, { transport, server, session, lastSeenMs: Date.now() });
+    },
+    onsessionclosed: (id) => {
+      void closeSession(sessions, id);
+    },
+  });
+  await server.connect(transport);
+  return transport.handleRequest(request);
+}
+
+async function closeSession(sessions: Map<string, OpenSession>, id: string): Promise<void> {
+  const open = sessions.get(id);
+  sessions.delete(id);
+  await open?.server.close().catch(() => {});
+}
