@@ -1,0 +1,230 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
+import type { Buyer, Gateway } from './harness.ts';
+import { earningsMicros, mcpClient, startMcpGateway } from './mcp-harness.ts';
+
+const call = (client: Client, name: string, args: Record<string, unknown>, meta: Record<string, unknown> = {}) =>
+  client.request({ method: 'tools/call', params: { name, arguments: args, _meta: meta } }, CallToolResultSchema) as Promise<CallToolResult>;
+
+for (const engine of testDatabases) {
+  describe(`MCP gateway over Streamable HTTP on ${engine.kind}`, { skip: engine.skip }, () => {
+    let gw: Gateway;
+    let buyer: Buyer;
+    let token: string;
+    let client: Client;
+    const wallet = async () => (await gw.tg.wallets.balance(buyer.userId)).availableMicros;
+
+    before(async () => {
+      gw = await startMcpGateway(engine);
+      buyer = await gw.buyer();
+      token = await gw.grant(buyer);
+      client = await mcpClient(gw, token);
+    });
+    after(async () => {
+      await client?.close();
+      if (gw) await assertTollgateHealthy(gw.tg);
+      await gw?.close();
+    });
+
+    test('no token or a bad token: 401 with WWW-Authenticate', async () => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+      const missing = await fetch(`${gw.url}/mcp`, { method: 'POST', headers, body });
+      assert.equal(missing.status, 401);
+      assert.match(missing.headers.get('www-authenticate') ?? '', /^Bearer .*invalid_token/);
+      assert.equal(((await missing.json()) as { code: string }).code, 'token_invalid');
+      const bad = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { ...headers, authorization: 'Bearer tg_live_nope' }, body });
+      assert.equal(bad.status, 401);
+      assert.match(bad.headers.get('www-authenticate') ?? '', /Bearer/);
+    });
+
+    test('tools/list: own tools and the upstream tools, namespaced, schemas unchanged, priced', async () => {
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      for (const own of ['setup', 'check_budget', 'list_services', 'call_service', 'approval_status']) assert.ok(names.includes(own), own);
+      const echo = tools.find((t) => t.name === 'demo__echo')!;
+      assert.deepEqual(echo.inputSchema.required, ['text']);
+      assert.deepEqual(echo._meta?.['io.tollgate/price'], { type: 'fixed', amount: '0.01', service: 'demo' });
+      const words = tools.find((t) => t.name === 'demo__count_words')!;
+      assert.equal((words._meta?.['io.tollgate/price'] as { unitPrice: string }).unitPrice, '0.001');
+    });
+
+    test('a paid tool call is charged once, credits the seller, and a retry replays', async () => {
+      const walletBefore = await wallet();
+      const earnedBefore = await earningsMicros(gw);
+      const first = await call(client, 'demo__echo', { text: 'hello' }, { 'io.tollgate/idempotencyKey': 'echo-1', 'io.tollgate/reason': 'testing' });
+      assert.equal(first.isError, undefined);
+      assert.deepEqual(first.content, [{ type: 'text', text: 'hello' }]);
+      assert.equal(first._meta?.['io.tollgate/charge'], '0.01');
+      assert.equal(first._meta?.['io.tollgate/remaining'], '9.99');
+      assert.match(String(first._meta?.['io.tollgate/callId']), /^call_/);
+      const again = await call(client, 'demo__echo', { text: 'hello' }, { 'io.tollgate/idempotencyKey': 'echo-1' });
+      assert.equal(again._meta?.['io.tollgate/replayed'], true);
+      assert.equal(again._meta?.['io.tollgate/callId'], first._meta?.['io.tollgate/callId']);
+      assert.deepEqual(again.content, first.content);
+      assert.equal(await wallet(), walletBefore - 10_000n, 'charged once');
+      assert.ok((await earningsMicros(gw)) > earnedBefore, 'the seller earned');
+      const conflict = await call(client, 'demo__echo', { text: 'other' }, { 'io.tollgate/idempotencyKey': 'echo-1' });
+      assert.equal(conflict.isError, true);
+      assert.equal((conflict.structuredContent as { code: string }).code, 'idempotency_conflict');
+    });
+
+    test('usage-priced tool: units from structuredContent', async () => {
+      const before = await wallet();
+      const result = await call(client, 'demo__count_words', { text: 'one two three four' });
+      assert.equal(result._meta?.['io.tollgate/charge'], '0.004');
+      assert.equal(await wallet(), before - 4_000n);
+    });
+
+    test('isError passes through unchanged and is not charged, unless the service charges failures', async () => {
+      const before = await wallet();
+      const failed = await call(client, 'demo__fail', { why: 'nope' });
+      assert.equal(failed.isError, true);
+      assert.deepEqual(failed.content, [{ type: 'text', text: 'failed: nope' }]);
+      assert.equal(failed._meta?.['io.tollgate/charge'], '0.00');
+      assert.equal(await wallet(), before);
+      const charged = await call(client, 'lenient__fail', {});
+      assert.equal(charged.isError, true);
+      assert.equal(charged._meta?.['io.tollgate/charge'], '0.01');
+      assert.equal(await wallet(), before - 10_000n);
+    });
+
+    test('refusals are tool errors with the HTTP codes, logged as usage, not charged', async () => {
+      const narrow = await gw.grant(buyer, { services: ['lenient'] });
+      const other = await mcpClient(gw, narrow);
+      try {
+        const before = await wallet();
+        const refused = await call(other, 'demo__echo', { text: 'x' });
+        assert.equal(refused.isError, true);
+        const problem = refused.structuredContent as { code: string; status: number };
+        assert.ok(['policy_denied', 'forbidden', 'service_not_allowed'].includes(problem.code) || problem.status === 403, JSON.stringify(problem));
+        assert.equal(JSON.parse((refused.content[0] as { text: string }).text).code, problem.code);
+        const unknown = await call(other, 'nosuch__tool', {});
+        assert.equal((unknown.structuredContent as { code: string }).code, 'not_found');
+        assert.equal(await wallet(), before);
+        const rows = await gw.db.query<{ status: string; code: string; charge_micros: bigint }>(`SELECT status, code, charge_micros FROM usage_events WHERE service = 'demo' AND status = 'refused'`);
+        assert.ok(rows.some((r) => r.code === problem.code && BigInt(r.charge_micros) === 0n));
+      } finally {
+        await other.close();
+      }
+    });
+
+    test('progress is forwarded, and cancelling mid-call voids the hold', async () => {
+      const before = await wallet();
+      const progress: number[] = [];
+      const done = await client.callTool({ name: 'demo__slow', arguments: { steps: 2, stepMs: 20 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+      assert.equal(progress[0], 1, 'progress reached the client under its own token');
+      assert.equal(done._meta?.['io.tollgate/charge'], '0.01');
+      const controller = new AbortController();
+      const pending = client.callTool({ name: 'demo__slow', arguments: { steps: 50, stepMs: 40 } }, undefined, {
+        signal: controller.signal,
+        onprogress: () => controller.abort('enough'),
+      });
+      await assert.rejects(pending);
+      await eventuallyTrue(async () => {
+        const rows = await gw.db.query<{ status: string }>(`SELECT status FROM usage_events WHERE tool = 'slow' ORDER BY id DESC LIMIT 1`);
+        return rows[0]?.status === 'cancelled';
+      });
+      assert.equal(await wallet(), before - 10_000n, 'only the finished call was charged');
+    });
+
+    test('an upstream timeout voids', async () => {
+      const before = await wallet();
+      const result = await call(client, 'lenient__slow', { steps: 1, stepMs: 2_000 });
+      assert.equal(result.isError, true);
+      assert.equal((result.structuredContent as { code: string }).code, 'upstream_failed');
+      assert.equal(await wallet(), before);
+    });
+
+    test('approvals by elicitation: accept once, accept for the task, decline; recorded as decisions', async () => {
+      const asker = await gw.buyer();
+      await gw.tg.policies.setOrgPolicy(asker.orgId, { triggers: { priceAbove: { enabled: true, threshold: '0.005' } } });
+      const askToken = await gw.grant(asker);
+      const balance = async () => (await gw.tg.wallets.balance(asker.userId)).availableMicros;
+      const questions: string[] = [];
+      let answer: 'approve_once' | 'approve_task' | 'deny' | 'decline' = 'approve_once';
+      const eliciting = await mcpClient(gw, askToken, (message) => {
+        questions.push(message);
+        return answer === 'decline' ? { action: 'decline' } : { action: 'accept', content: { decision: answer } };
+      });
+      try {
+        const start = await balance();
+        const ok = await call(eliciting, 'demo__echo', { text: 'a' }, { 'io.tollgate/reason': 'need the echo', 'io.tollgate/task': 't1' });
+        assert.equal(ok.isError, undefined, JSON.stringify(ok));
+        assert.match(questions[0]!, /0\.01 for demo \/ echo/);
+        assert.match(questions[0]!, /need the echo/);
+        assert.equal(await balance(), start - 10_000n);
+        const [approved] = (await gw.tg.approvals.list({ orgId: asker.orgId })).items.filter((a) => a.state !== 'pending');
+        assert.ok(approved && approved.decidedBy === 'mcp:elicitation');
+
+        answer = 'decline';
+        const declined = await call(eliciting, 'demo__echo', { text: 'b' }, { 'io.tollgate/task': 't1' });
+        assert.equal((declined.structuredContent as { code: string }).code, 'approval_denied');
+        answer = 'deny';
+        const denied = await call(eliciting, 'demo__echo', { text: 'c' }, { 'io.tollgate/task': 't1' });
+        assert.equal((denied.structuredContent as { code: string }).code, 'approval_denied');
+        const states = (await gw.tg.approvals.list({ orgId: asker.orgId })).items.map((a) => a.state).sort();
+        assert.deepEqual(states, ['approved', 'denied', 'denied']);
+        assert.equal(await balance(), start - 10_000n, 'declined calls are not charged');
+
+        answer = 'approve_task';
+        const forTask = await call(eliciting, 'demo__echo', { text: 'd' }, { 'io.tollgate/task': 't2' });
+        assert.equal(forTask.isError, undefined, JSON.stringify(forTask));
+        assert.equal((await gw.tg.approvals.list({ orgId: asker.orgId })).items.find((a) => a.taskId === 't2')?.scope, 'task');
+      } finally {
+        await eliciting.close();
+      }
+    });
+
+    test('a client that cannot elicit gets approval_required, checks approval_status, retries with the id', async () => {
+      const asker = await gw.buyer();
+      await gw.tg.policies.setOrgPolicy(asker.orgId, { triggers: { priceAbove: { enabled: true, threshold: '0.005' } } });
+      const plain = await mcpClient(gw, await gw.grant(asker));
+      try {
+        const parked = await call(plain, 'demo__echo', { text: 'x' }, { 'io.tollgate/idempotencyKey': 'ask-1' });
+        assert.equal(parked.isError, true);
+        const problem = parked.structuredContent as { code: string; approvalId: string; decideUrl: string };
+        assert.equal(problem.code, 'approval_required');
+        assert.match(problem.decideUrl, new RegExp(problem.approvalId));
+        const pending = await call(plain, 'approval_status', { approvalId: problem.approvalId });
+        assert.equal((pending.structuredContent as { state: string }).state, 'pending');
+        await gw.tg.approvals.decide(problem.approvalId, { decision: 'approve', decidedBy: 'ada' });
+        const approved = await call(plain, 'approval_status', { approvalId: problem.approvalId });
+        assert.equal((approved.structuredContent as { state: string }).state, 'approved');
+        const retried = await call(plain, 'demo__echo', { text: 'x' }, { 'io.tollgate/idempotencyKey': 'ask-1', 'io.tollgate/approvalId': problem.approvalId });
+        assert.equal(retried.isError, undefined, JSON.stringify(retried));
+        assert.equal(retried._meta?.['io.tollgate/charge'], '0.01');
+      } finally {
+        await plain.close();
+      }
+    });
+
+    test('own tools: setup, check_budget, list_services, call_service, approval_status', async () => {
+      const setup = await call(client, 'setup', {});
+      assert.equal((setup.structuredContent as { valid: boolean }).valid, true);
+      const budget = await call(client, 'check_budget', {});
+      assert.match(String((budget.structuredContent as { remaining: string }).remaining), /^\d+\.\d+$/);
+      const listed = await call(client, 'list_services', {});
+      const slugs = (listed.structuredContent as { services: { slug: string }[] }).services.map((s) => s.slug);
+      assert.ok(slugs.includes('demo') && slugs.includes('up'));
+      const before = await wallet();
+      const http = await call(client, 'call_service', { service: 'up', path: '/fixed', idempotencyKey: 'http-1' });
+      assert.equal(http.isError, undefined, JSON.stringify(http));
+      assert.equal(http._meta?.['io.tollgate/charge'], '0.01');
+      assert.equal(await wallet(), before - 10_000n);
+      const missing = await call(client, 'approval_status', { approvalId: 'apr_nope' });
+      assert.equal((missing.structuredContent as { code: string }).code, 'not_found');
+    });
+  });
+}
+
+async function eventuallyTrue(check: () => Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
