@@ -35,7 +35,9 @@ if (!process.env.TOLLGATE_TEST_REDIS_URL) console.log('# TOLLGATE_TEST_REDIS_URL
 
 const run = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  // --test-force-exit: a suite that leaves a socket open after a failure must fail, not hang CI.
+  // --test-timeout: no single test may run longer than five minutes.
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=300000', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
 );
 process.exit(run.status ?? 1);

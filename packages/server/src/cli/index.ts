@@ -8,6 +8,12 @@ export const main = defineCommand({
   meta: { name: 'tollgate', description: 'Control plane for paid AI-agent calls' },
   subCommands: {
     serve: () => import('./commands/serve.ts').then((m) => m.serve),
+    grant: () => import('./commands/grant.ts').then((m) => m.grant),
+    panic: () => import('./commands/panic.ts').then((m) => m.panic),
+    approvals: () => import('./commands/approvals.ts').then((m) => m.approvals),
+    services: () => import('./commands/services.ts').then((m) => m.services),
+    wallet: () => import('./commands/wallet.ts').then((m) => m.wallet),
+    calls: () => import('./commands/calls.ts').then((m) => m.calls),
     ledger: () => import('./commands/ledger.ts').then((m) => m.ledger),
     audit: () => import('./commands/audit.ts').then((m) => m.audit),
   },
