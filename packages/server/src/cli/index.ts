@@ -16,5 +16,6 @@ export const main = defineCommand({
     calls: () => import('./commands/calls.ts').then((m) => m.calls),
     ledger: () => import('./commands/ledger.ts').then((m) => m.ledger),
     audit: () => import('./commands/audit.ts').then((m) => m.audit),
+    mcp: () => import('./commands/mcp.ts').then((m) => m.mcp),
   },
 });

@@ -89,6 +89,8 @@ if (isMain) {
     const { url } = await serveDemoMcpHttp(Number(process.argv[httpAt + 1] ?? '0'));
     process.stdout.write(`listening ${url}\n`);
   } else {
+    // The parent closing our stdin means the connection is over: exit at once rather than wait to be killed.
+    process.stdin.on('end', () => process.exit(0));
     await buildDemoMcpServer().connect(new StdioServerTransport());
   }
 }

@@ -27,6 +27,8 @@ export async function startMcpGateway(engine: TestDatabase): Promise<Gateway> {
   const close = gw.close;
   gw.close = async () => {
     await mcpGatewayOf(gw.tg)?.close();
+    // MCP clients keep SSE streams and keep-alive sockets open; the test is over, so cut them.
+    (gw.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     await close();
   };
   return gw;

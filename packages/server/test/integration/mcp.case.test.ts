@@ -1,10 +1,14 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema, ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
 import type { Buyer, Gateway } from './harness.ts';
 import { earningsMicros, mcpClient, startMcpGateway } from './mcp-harness.ts';
+
+const BIN_PATH = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 
 const call = (client: Client, name: string, args: Record<string, unknown>, meta: Record<string, unknown> = {}) =>
   client.request({ method: 'tools/call', params: { name, arguments: args, _meta: meta } }, CallToolResultSchema) as Promise<CallToolResult>;
@@ -199,6 +203,35 @@ for (const engine of testDatabases) {
         assert.equal(retried._meta?.['io.tollgate/charge'], '0.01');
       } finally {
         await plain.close();
+      }
+    });
+
+    test('stdio: `tollgate mcp` bridges to the server; paid call, replay and an elicited approval', async () => {
+      const asker = await gw.buyer();
+      await gw.tg.policies.setOrgPolicy(asker.orgId, { triggers: { priceAbove: { enabled: true, threshold: '0.015' } } });
+      const stdio = new Client({ name: 'stdio-agent', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+      stdio.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { decision: 'approve_once' } }));
+      await stdio.connect(new StdioClientTransport({
+        command: process.execPath,
+        args: ['--import', 'tsx', BIN_PATH, 'mcp'],
+        env: { ...getDefaultEnvironment(), TOLLGATE_URL: gw.url, TOLLGATE_TOKEN: await gw.grant(asker) },
+        stderr: 'ignore',
+      }));
+      try {
+        const balance = async () => (await gw.tg.wallets.balance(asker.userId)).availableMicros;
+        const start = await balance();
+        const names = (await stdio.listTools()).tools.map((t) => t.name);
+        assert.ok(names.includes('demo__echo') && names.includes('setup'));
+        const first = await call(stdio, 'demo__echo', { text: 'via stdio' }, { 'io.tollgate/idempotencyKey': 'stdio-1' });
+        assert.equal(first._meta?.['io.tollgate/charge'], '0.01');
+        const again = await call(stdio, 'demo__echo', { text: 'via stdio' }, { 'io.tollgate/idempotencyKey': 'stdio-1' });
+        assert.equal(again._meta?.['io.tollgate/replayed'], true);
+        const asked = await call(stdio, 'demo__count_words', { text: 'a b c' });
+        assert.equal(asked.isError, undefined, JSON.stringify(asked));
+        assert.equal(asked._meta?.['io.tollgate/charge'], '0.003');
+        assert.equal(await balance(), start - 13_000n);
+      } finally {
+        await stdio.close();
       }
     });
 
