@@ -5,7 +5,7 @@
  */
 import { checkLedger } from './check.ts';
 import { clockMs, type LedgerOptions } from './clock.ts';
-import { assertAccountsRequest, assertIds, assertTransfersRequest, decodeCursor, encodeCursor, expireLimit, pageLimit } from './requests.ts';
+import { assertAccountsRequest, assertIds, assertTransfersRequest, copyEvents, decodeCursor, encodeCursor, expireLimit, pageLimit } from './requests.ts';
 import { emptyLedgerState, holdExpired, StateMachine } from './state-machine.ts';
 import type { Account, AccountInput, AccountResult, InvariantReport, Ledger, PendingState, Transfer, TransferInput, TransferPage, TransferResult } from './types.ts';
 
@@ -30,13 +30,13 @@ export class MemoryLedger implements Ledger {
 
   async createAccounts(accounts: readonly AccountInput[]): Promise<AccountResult[]> {
     assertAccountsRequest(accounts);
-    return this.#machine().createAccounts(structuredClone(accounts));
+    return this.#machine().createAccounts(copyEvents(accounts));
   }
 
   async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     assertTransfersRequest(transfers);
     const machine = this.#machine();
-    const results = machine.createTransfers(structuredClone(transfers));
+    const results = machine.createTransfers(copyEvents(transfers));
     this.#history.push(...machine.changes().transfers);
     return results;
   }

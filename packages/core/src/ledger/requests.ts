@@ -22,6 +22,15 @@ function assertList(value: unknown, field: string, max: number): asserts value i
   });
 }
 
+/**
+ * Copies a request so a caller that mutates its objects after submitting cannot change what the
+ * writer applies. Shallow per event (every field but metadata is a primitive); metadata is copied
+ * only when present, which is cheaper on the hot path than `structuredClone` of the whole request.
+ */
+export function copyEvents<T extends { metadata?: Record<string, unknown> }>(events: readonly T[]): T[] {
+  return events.map((e) => (e.metadata === undefined ? { ...e } : { ...e, metadata: structuredClone(e.metadata) }));
+}
+
 export function assertTransfersRequest(transfers: readonly TransferInput[]): void {
   assertList(transfers, 'transfers', TRANSFERS_PER_REQUEST_MAX);
   transfers.forEach((t, i) => assertMetadata(t.metadata, `transfers[${i}].metadata`));

@@ -13,7 +13,7 @@
  */
 import type { Db, Queryable } from '../db/db.ts';
 import { clockMs, type LedgerOptions } from './clock.ts';
-import { assertAccountsRequest, assertIds, assertTransfersRequest, decodeCursor, encodeCursor, expireLimit, pageLimit } from './requests.ts';
+import { assertAccountsRequest, assertIds, assertTransfersRequest, copyEvents, decodeCursor, encodeCursor, expireLimit, pageLimit } from './requests.ts';
 import { sqlCheck } from './sql-check.ts';
 import { ACCOUNT_COLUMNS, HOLD_COLUMNS, loadBatch, toAccount, toHold, toTransfer, TRANSFER_COLUMNS, type AccountRow, type BatchKeys, type HoldRow, type TransferRow } from './sql-rows.ts';
 import { writeChanges } from './sql-write.ts';
@@ -88,13 +88,13 @@ export class SqlLedger implements Ledger {
   async createAccounts(accounts: readonly AccountInput[]): Promise<AccountResult[]> {
     assertAccountsRequest(accounts);
     if (accounts.length === 0) return [];
-    return this.#submit({ kind: 'accounts', accounts: structuredClone(accounts) }, accounts.length);
+    return this.#submit({ kind: 'accounts', accounts: copyEvents(accounts) }, accounts.length);
   }
 
   async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     assertTransfersRequest(transfers);
     if (transfers.length === 0) return [];
-    return this.#submit({ kind: 'transfers', transfers: structuredClone(transfers) }, transfers.length);
+    return this.#submit({ kind: 'transfers', transfers: copyEvents(transfers) }, transfers.length);
   }
 
   async expirePending(limit?: number): Promise<number> {
