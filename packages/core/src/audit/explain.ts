@@ -6,6 +6,7 @@
  */
 import { formatMicros } from '../money.ts';
 import type { AuditRecord } from './types.ts';
+import { LIMIT_LABELS } from '../limits/accounts.ts';
 
 /** The approval as it stands now (the record keeps only its id). */
 export interface ApprovalFacts {
@@ -17,17 +18,7 @@ export interface ApprovalFacts {
   expiresAt: Date;
 }
 
-const LIMIT_NAMES: Record<string, string> = {
-  per_call: "the grant's per-call cap",
-  grant_total: "the grant's total cap",
-  user_monthly: "the user's monthly limit",
-  project_monthly: "the project's monthly limit",
-  org_monthly: "the org's monthly limit",
-  service_monthly: 'the monthly limit for this service',
-  free_tier: 'the free tier',
-  agent_daily: "the agent's daily limit",
-  rate_per_minute: 'the rate limit',
-};
+const LIMIT_NAMES: Readonly<Record<string, string>> = LIMIT_LABELS;
 
 const STATUS_PHRASES: Record<string, string> = {
   upstream_failed: 'the upstream failed',

@@ -1,8 +1,7 @@
 /**
  * @module audit/port
  * Plugs the audit log into the budget guard's narrow `AuditPort` (which only needs to know the
- * record was written). The guard's `CallRecord` is an `AuditInput` as is; the assignment below
- * fails to compile if the two ever drift apart.
+ * record was written). The guard's `CallRecord` is this log's `AuditInput` (one type, declared here).
  */
 import type { AuditPort, CallRecord } from '../guard/ports.ts';
 import type { AuditLog } from './audit-log.ts';

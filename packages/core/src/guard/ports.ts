@@ -5,7 +5,9 @@
  */
 import type { Grant } from '../grants/grants.ts';
 import type { LimitContext } from './hold-chain.ts';
-import type { CallRequest, CallStatus } from './types.ts';
+import type { CallRequest } from './types.ts';
+import type { AuditInput, AuditTransfer } from '../audit/types.ts';
+import type { CreateApprovalInput } from '../approvals/types.ts';
 
 export interface PolicyInput {
   request: CallRequest;
@@ -34,24 +36,8 @@ export interface PolicyPort {
   evaluate(input: PolicyInput): Promise<PolicyOutcome>;
 }
 
-export interface ApprovalRequest {
-  callId: string;
-  orgId: string;
-  userId: string;
-  grantId: string;
-  taskId: string | null;
-  agentId: string | null;
-  service: string;
-  tool: string;
-  priceMicros: bigint;
-  reason: string | null;
-  trigger: string;
-  ruleId: string | null;
-  explanation: string;
-  /** What approving would allow by default; `raise_cap` carries the amount to raise the grant by. */
-  scope: 'call' | 'task' | 'raise_cap';
-  raiseMicros?: bigint;
-}
+/** What the guard asks the approval store to park: the store's own input. */
+export type ApprovalRequest = CreateApprovalInput;
 
 export type ApprovalUse =
   | { type: 'covered'; scope: 'call' | 'task' | 'raise_cap'; raiseMicros?: bigint }
@@ -64,49 +50,11 @@ export interface ApprovalPort {
   use(approvalId: string, facts: { callId: string; grantId: string; taskId: string | null; service: string; tool: string; priceMicros: bigint }): Promise<ApprovalUse>;
 }
 
-export interface LedgerMovement {
-  id: string;
-  debit: string;
-  credit: string;
-  amount: bigint;
-  kind: string;
-}
+/** One ledger movement of a call, as the audit record lists it. */
+export type LedgerMovement = AuditTransfer;
 
-/** One finished call, as the audit log records it. */
-export interface CallRecord {
-  callId: string;
-  outcome: 'captured' | 'voided' | 'refused' | 'expired';
-  orgId: string | null;
-  projectId: string | null;
-  userId: string | null;
-  grantId: string | null;
-  agentId: string | null;
-  taskId: string | null;
-  serviceId: string;
-  service: string;
-  sellerId: string;
-  tool: string;
-  reason: string | null;
-  edge: CallRequest['edge'];
-  priceMicros: bigint;
-  pricing: CallRequest['pricing'];
-  decision: string;
-  errorCode: string | null;
-  errorData: Record<string, unknown> | null;
-  policyTrace: unknown[];
-  ruleId: string | null;
-  approvalId: string | null;
-  holdMicros: bigint;
-  rail: 'balance';
-  capturedMicros: bigint;
-  feeMicros: bigint;
-  status: CallStatus | 'refused' | 'expired';
-  httpStatus: number | null;
-  summary: string | null;
-  latencyMs: number | null;
-  units: bigint | null;
-  transfers: LedgerMovement[];
-}
+/** One finished call, as the audit log records it: the audit log's own input. */
+export type CallRecord = AuditInput;
 
 export interface AuditPort {
   append(record: CallRecord): Promise<void>;

@@ -6,20 +6,10 @@
  */
 import { TollgateError } from '../errors.ts';
 import type { Account, TransferResult } from '../ledger/types.ts';
-import { COUNT_LIMITS } from '../limits/accounts.ts';
+import { COUNT_LIMITS, LIMIT_LABELS } from '../limits/accounts.ts';
 import { formatMicros } from '../money.ts';
 import type { Step } from './hold-chain.ts';
 
-const LIMIT_NAMES: Record<string, string> = {
-  grant_total: 'the grant total cap',
-  user_monthly: "the user's monthly limit",
-  project_monthly: "the project's monthly limit",
-  org_monthly: "the org's monthly limit",
-  service_monthly: 'the monthly limit for this service',
-  free_tier: 'the free tier',
-  agent_daily: "the agent's daily limit",
-  rate_per_minute: 'the rate limit',
-};
 
 /** The index of the member whose own code made the chain fail. */
 export function failingIndex(results: readonly TransferResult[]): number {
@@ -60,6 +50,6 @@ export function refusalFor(step: Step, result: TransferResult, account: Account 
     const retryAfterSeconds = 60 - now.getUTCSeconds();
     return new TollgateError('rate_limited', `Rate limit reached: ${cap} calls per minute`, { ...data, retryAfterSeconds });
   }
-  const label = LIMIT_NAMES[step.kind] ?? step.kind;
+  const label = LIMIT_LABELS[step.kind as keyof typeof LIMIT_LABELS] ?? step.kind;
   return new TollgateError('budget_exceeded', `This call would exceed ${label}: cap ${data.cap}, used ${data.used}, held ${data.held}, remaining ${data.remaining}, requested ${data.requested}`, data);
 }

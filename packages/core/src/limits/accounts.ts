@@ -58,6 +58,19 @@ export const LIMIT_CODE: Record<LimitKind, number> = {
   rate_per_minute: ACCOUNT_CODE.rateMinute,
 };
 
+/** How refusals and explanations name each limit (and the per-call cap, which is no account). */
+export const LIMIT_LABELS: Readonly<Record<LimitKind | 'per_call', string>> = {
+  per_call: "the grant's per-call cap",
+  grant_total: "the grant's total cap",
+  user_monthly: "the user's monthly limit",
+  project_monthly: "the project's monthly limit",
+  org_monthly: "the org's monthly limit",
+  service_monthly: 'the monthly limit for this service',
+  free_tier: 'the free tier',
+  agent_daily: "the agent's daily limit",
+  rate_per_minute: 'the rate limit',
+};
+
 /** Limits counted in calls rather than money. */
 export const COUNT_LIMITS: ReadonlySet<LimitKind> = new Set(['free_tier', 'rate_per_minute']);
 
