@@ -16,6 +16,7 @@ import { ApiKeys, apiKeyAuth, Lockout } from './middleware/api-key/index.ts';
 import { notFoundHandler, problemHandler } from './middleware/problem/index.ts';
 import { proxy } from './proxy/index.ts';
 import { createMcpGateway } from './mcp/index.ts';
+import { providerRoutes } from './provider-api/index.ts';
 
 export interface CreateAppOptions {
   tg: Tollgate;
@@ -92,7 +93,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     await next();
     metrics.adminRequests.inc({ route: c.req.routePath, status: String(c.res.status) });
   });
-  const routes = adminRoutes({ tg, services, apiKeys });
+  const routes = [...adminRoutes({ tg, services, apiKeys }), ...providerRoutes({ tg, services })];
   registerRoutes(app, routes);
 
   const document = openApiDocument(routes, config.publicUrl ? { serverUrl: config.publicUrl } : {});

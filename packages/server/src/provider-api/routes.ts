@@ -1,0 +1,130 @@
+/**
+ * @module provider-api/routes
+ * `/v1/provider/…`: what a seller's own server (through `@tollgate/provider`) calls to charge per
+ * call, the per-user API keys buyers give to a seller's MCP server, and payouts.
+ *
+ * - `authorize` / `settle`: the seller authenticates with a **seller** API key; the caller is
+ *   identified by their per-user key (a grant token restricted to one service). The call must be to
+ *   one of the seller's own services. The price is the one the seller's code declares; the buyer is
+ *   protected by the key's caps, their limits, policy and approvals, as for any paid call.
+ * - Per-user keys: a grant with `services: [slug]` whose bearer token is the key, shown once,
+ *   revocable (`DELETE`), backed by the user's wallet.
+ * - Payouts: see payouts.ts.
+ */
+import { z } from 'zod';
+import { TollgateError, formatMicros, parseMicros, PriceString, type ServiceRegistry, type Tollgate, type Authorization } from '@tollgate/core';
+import { route, type RouteDef } from '../admin/route.ts';
+import { requireOrg, sellerFilter } from '../admin/routes/deps.ts';
+import type { ApiKeyPrincipal } from '../middleware/api-key/index.ts';
+import { Payouts } from './payouts.ts';
+
+const Id = z.string().min(1).max(200);
+
+const AuthorizeBody = z.strictObject({
+  service: z.string().min(1).max(63),
+  tool: z.string().min(1).max(200),
+  /** The caller's per-user API key (a grant token). */
+  apiKey: z.string().min(1).max(500),
+  idempotencyKey: z.string().regex(/^[\x21-\x7e]{1,200}$/),
+  /** Held now; for `usage` pricing the most the call may cost. */
+  price: PriceString,
+  pricing: z.enum(['fixed', 'usage']).default('fixed'),
+  fingerprint: z.string().min(1).max(200).optional(),
+  taskId: Id.optional(),
+  reason: z.string().max(1000).optional(),
+  approvalId: Id.optional(),
+});
+
+const SettleBody = z.strictObject({
+  callId: Id,
+  status: z.enum(['ok', 'tool_error', 'upstream_failed', 'upstream_timeout', 'cancelled']),
+  /** Usage pricing: what the call actually cost (≤ the held price). */
+  actual: PriceString.optional(),
+  units: z.number().int().min(0).max(1_000_000_000_000).optional(),
+  chargeFailures: z.boolean().default(false),
+  summary: z.string().max(300).optional(),
+  latencyMs: z.number().int().min(0).max(86_400_000).optional(),
+});
+
+const CreateKeyBody = z.strictObject({
+  userId: Id,
+  service: z.string().min(1).max(63),
+  totalCap: PriceString,
+  perCallCap: PriceString.optional(),
+  expiresAt: z.iso.datetime().optional(),
+  name: z.string().max(200).optional(),
+});
+
+async function ownService(services: ServiceRegistry, principal: ApiKeyPrincipal, slug: string) {
+  const service = await services.resolve(slug);
+  if (principal.role !== 'admin' && service.service.sellerId !== principal.sellerId) {
+    throw new TollgateError('forbidden', `service ${slug} is not one of this seller's services`, { service: slug });
+  }
+  return service;
+}
+
+function authorizationView(a: Authorization): Record<string, unknown> {
+  if (a.type === 'authorized') return { type: a.type, callId: a.callId, hold: formatMicros(a.holdMicros), free: a.free, remaining: formatMicros(a.remainingMicros) };
+  if (a.type === 'replayed') return { type: a.type, callId: a.callId, outcome: a.outcome, charged: formatMicros(a.chargedMicros), remaining: formatMicros(a.remainingMicros), result: a.result };
+  return { type: a.type, callId: a.callId, retryAfterSeconds: a.retryAfterSeconds };
+}
+
+export function providerRoutes({ tg, services }: { tg: Tollgate; services: ServiceRegistry }): RouteDef[] {
+  const payouts = new Payouts(tg);
+  return [
+    route({ method: 'post', path: '/v1/provider/authorize', tag: 'provider', summary: "Authorize a paid call to one of the seller's services with the caller's API key (holds the price)", roles: ['seller', 'admin'], body: AuthorizeBody,
+      handler: async ({ body, principal }) => {
+        const resolved = await ownService(services, principal, body.service);
+        const authorization = await tg.guard.authorize({
+          token: body.apiKey, idempotencyKey: body.idempotencyKey, fingerprint: body.fingerprint ?? `${body.service} ${body.tool} ${body.idempotencyKey}`,
+          service: resolved.ref, tool: body.tool, priceMicros: parseMicros(body.price, { field: 'price' }), pricing: body.pricing, edge: 'sdk',
+          ...(body.taskId ? { taskId: body.taskId } : {}), ...(body.reason ? { reason: body.reason } : {}), ...(body.approvalId ? { approvalId: body.approvalId } : {}),
+        });
+        return authorizationView(authorization);
+      } }),
+    route({ method: 'post', path: '/v1/provider/settle', tag: 'provider', summary: 'Settle an authorized call: capture on ok (the actual amount for usage pricing), void otherwise', roles: ['seller', 'admin'], body: SettleBody,
+      handler: async ({ body, principal }) => {
+        const [call] = await tg.db.query<{ service_id: string }>('SELECT service_id FROM calls WHERE id = $1', [body.callId]);
+        if (!call) throw new TollgateError('not_found', `no call ${body.callId}`, { callId: body.callId });
+        await ownService(services, principal, (await services.get(call.service_id)).slug);
+        const settled = await tg.guard.settle({
+          callId: body.callId, status: body.status, chargeFailures: body.chargeFailures,
+          ...(body.actual !== undefined ? { actualMicros: parseMicros(body.actual, { field: 'actual' }) } : {}),
+          ...(body.units !== undefined ? { units: BigInt(body.units) } : {}),
+          ...(body.summary ? { summary: body.summary } : {}), ...(body.latencyMs !== undefined ? { latencyMs: body.latencyMs } : {}),
+        });
+        return { callId: settled.callId, outcome: settled.outcome, charged: formatMicros(settled.chargedMicros), remaining: formatMicros(settled.remainingMicros), replay: settled.replay };
+      } }),
+    route({ method: 'post', path: '/v1/provider/keys', tag: 'provider', summary: "Create a user's API key for one service (a grant restricted to it); the key is returned once", roles: ['admin', 'buyer'], body: CreateKeyBody, status: 201,
+      handler: async ({ body, principal }) => {
+        const user = await tg.principals.getUser(body.userId);
+        requireOrg(principal, user.orgId);
+        await services.resolve(body.service);
+        const created = await tg.grants.create({
+          userId: body.userId, services: [body.service], totalCap: body.totalCap, tag: 'provider-key',
+          ...(body.perCallCap ? { perCallCap: body.perCallCap } : {}), ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}),
+          metadata: { kind: 'provider_key', service: body.service, ...(body.name ? { name: body.name } : {}) },
+        });
+        return { keyId: created.grant.id, key: created.token, service: body.service, totalCap: body.totalCap };
+      } }),
+    route({ method: 'delete', path: '/v1/provider/keys/:id', tag: 'provider', summary: "Revoke a user's API key", roles: ['admin', 'buyer'], params: z.strictObject({ id: Id }),
+      handler: async ({ params, principal }) => {
+        const grant = await tg.grants.get(params.id);
+        requireOrg(principal, grant.orgId);
+        return tg.grants.revoke(grant.id, 'API key revoked');
+      } }),
+    route({ method: 'post', path: '/v1/provider/payouts', tag: 'provider', summary: "Request a payout of the seller's earnings (held until paid or failed)", roles: ['seller', 'admin'], status: 201,
+      body: z.strictObject({ amount: PriceString, sellerId: Id.optional() }),
+      handler: async ({ body, principal }) => {
+        const sellerId = principal.role === 'seller' ? principal.sellerId : body.sellerId;
+        if (!sellerId) throw new TollgateError('invalid_request', 'sellerId: required for an admin key', { field: 'sellerId' });
+        return payouts.request(sellerId, body.amount);
+      } }),
+    route({ method: 'get', path: '/v1/provider/payouts', tag: 'provider', summary: 'List payouts (a seller key sees its own)', roles: ['seller', 'admin'], query: z.strictObject({ sellerId: Id.optional() }),
+      handler: async ({ query, principal }) => ({ items: await payouts.list(sellerFilter(principal, query.sellerId)) }) }),
+    route({ method: 'post', path: '/v1/provider/payouts/:id/paid', tag: 'provider', summary: 'Mark a payout paid (posts the hold) with the rail reference', roles: ['admin'], params: z.strictObject({ id: Id }),
+      body: z.strictObject({ reference: z.string().min(1).max(200) }), handler: async ({ params, body }) => payouts.markPaid(params.id, body.reference) }),
+    route({ method: 'post', path: '/v1/provider/payouts/:id/failed', tag: 'provider', summary: 'Mark a payout failed (voids the hold; the money returns to earnings)', roles: ['admin'], params: z.strictObject({ id: Id }),
+      body: z.strictObject({ reason: z.string().min(1).max(500) }), handler: async ({ params, body }) => payouts.markFailed(params.id, body.reason) }),
+  ];
+}
