@@ -125,6 +125,29 @@ for (const engine of testDatabases) {
       await assertLedgerHealthy(ledger);
     });
 
+    test('two OS processes submitting the same transfer ids: each applies once, the other answers exists', { skip: engine.kind === 'postgres' ? undefined : 'PGlite is one process' }, async () => {
+      const { account, merchant } = await setUp(ledger, 'twin', 1_000);
+      const child = spawnChild({ url: db.url, schema: db.schema, account, merchant, tag: 'twin_h', count: 300, amount: String(AMOUNT), timeoutSeconds: 0, startAtMs: 0, hang: false });
+      await child.ready;
+      const startAtMs = Date.now() + 50;
+      child.process.stdin!.end(`${startAtMs}\n`);
+      while (Date.now() < startAtMs) await new Promise((resolve) => setTimeout(resolve, 1));
+      const mine: string[] = [];
+      for (let wave = 0; wave < 300; wave += 50) {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, j) =>
+            ledger.createTransfers([{ id: `twin_h_${wave + j}`, debitAccountId: account, creditAccountId: merchant, amount: AMOUNT, flags: TRANSFER_FLAGS.pending }]),
+          ),
+        );
+        mine.push(...results.map(([r]) => r!.status));
+      }
+      const theirs = await child.result;
+      assert.deepEqual([...new Set(mine)].filter((s) => s !== 'created' && s !== 'exists'), []);
+      assert.equal(mine.filter((s) => s === 'created').length + theirs.created, 300);
+      assert.equal((await ledger.lookupAccounts([account]))[0]!.debitsPending, AMOUNT * 300n);
+      await assertLedgerHealthy(ledger);
+    });
+
     test('a process killed with SIGKILL while holding: after the timeout the sweeper releases its holds', { skip: engine.kind === 'postgres' ? undefined : 'needs a second process on the same database' }, async () => {
       const { account, merchant } = await setUp(ledger, 'crash', 100);
       const child = spawnChild({ url: db.url, schema: db.schema, account, merchant, tag: 'crash_child', count: 40, amount: String(AMOUNT), timeoutSeconds: 1, startAtMs: 0, hang: true });

@@ -110,23 +110,12 @@ export interface BatchKeys {
 /**
  * Loads and locks a batch's rows. Lock order is the same in every process: holds by id, then expiry
  * candidates (SKIP LOCKED, so never a wait), then accounts by id; nobody holding an account lock ever
- * waits for a hold lock, so two writers cannot deadlock.
+ * waits for a hold lock, so two writers cannot deadlock. Transfers and failed ids are read last,
+ * under those locks: a writer in another process that created one of them on the same accounts has
+ * committed by then, so a retry racing its original answers `exists`, as one-at-a-time would.
  */
 export async function loadBatch(tx: Queryable, keys: BatchKeys, nowMs: bigint): Promise<{ state: LedgerState; expiryCandidates: string[] }> {
   const state: LedgerState = { accounts: new Map(), transfers: new Map(), holds: new Map(), failed: new Map() };
-  if (keys.transferIds.size > 0) {
-    const ids = [...keys.transferIds];
-    const rows = await tx.query<TransferRow & { failed_status: TransferStatus | null }>(
-      `SELECT ${TRANSFER_COLUMNS}, NULL::text AS failed_status FROM ledger_transfers WHERE id = ANY($1::text[])
-       UNION ALL
-       SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, status FROM ledger_failed_transfers WHERE id = ANY($1::text[])`,
-      [ids],
-    );
-    for (const r of rows) {
-      if (r.failed_status !== null) state.failed.set(r.id, r.failed_status);
-      else state.transfers.set(r.id, toTransfer(r));
-    }
-  }
   const accountIds = new Set(keys.accountIds);
   const addHold = (r: HoldRow) => {
     state.holds.set(r.id, toHold(r));
@@ -136,19 +125,7 @@ export async function loadBatch(tx: Queryable, keys: BatchKeys, nowMs: bigint): 
     const rows = await tx.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM ledger_pending WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [[...keys.pendingIds]]);
     rows.forEach(addHold);
   }
-  const expiryCandidates: string[] = [];
-  if (keys.expireLimit > 0) {
-    const rows = await tx.query<HoldRow>(
-      `SELECT ${HOLD_COLUMNS} FROM ledger_pending
-       WHERE state = 'pending' AND expires_at_ms IS NOT NULL AND expires_at_ms <= $1
-       ORDER BY expires_at_ms, id COLLATE "C" LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [nowMs.toString(), keys.expireLimit],
-    );
-    for (const r of rows) {
-      if (!state.holds.has(r.id)) addHold(r);
-      expiryCandidates.push(r.id);
-    }
-  }
+  const expiryCandidates = keys.expireLimit > 0 ? await lockExpiryCandidates(tx, keys.expireLimit, nowMs, state, addHold) : [];
   if (accountIds.size > 0) {
     const rows = await tx.query<AccountRow>(
       `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
@@ -156,5 +133,29 @@ export async function loadBatch(tx: Queryable, keys: BatchKeys, nowMs: bigint): 
     );
     for (const r of rows) state.accounts.set(r.id, toAccount(r));
   }
+  if (keys.transferIds.size > 0) {
+    const rows = await tx.query<TransferRow & { failed_status: TransferStatus | null }>(
+      `SELECT ${TRANSFER_COLUMNS}, NULL::text AS failed_status FROM ledger_transfers WHERE id = ANY($1::text[])
+       UNION ALL
+       SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, status FROM ledger_failed_transfers WHERE id = ANY($1::text[])`,
+      [[...keys.transferIds]],
+    );
+    for (const r of rows) {
+      if (r.failed_status !== null) state.failed.set(r.id, r.failed_status);
+      else state.transfers.set(r.id, toTransfer(r));
+    }
+  }
   return { state, expiryCandidates };
+}
+
+/** Due holds, oldest expiry first; holds another writer has locked are skipped, never waited for. */
+async function lockExpiryCandidates(tx: Queryable, limit: number, nowMs: bigint, state: LedgerState, addHold: (r: HoldRow) => void): Promise<string[]> {
+  const rows = await tx.query<HoldRow>(
+    `SELECT ${HOLD_COLUMNS} FROM ledger_pending
+     WHERE state = 'pending' AND expires_at_ms IS NOT NULL AND expires_at_ms <= $1
+     ORDER BY expires_at_ms, id COLLATE "C" LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [nowMs.toString(), limit],
+  );
+  for (const r of rows) if (!state.holds.has(r.id)) addHold(r);
+  return rows.map((r) => r.id);
 }

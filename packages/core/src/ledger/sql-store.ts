@@ -3,9 +3,9 @@
  * The ledger on PostgreSQL or PGlite (the same SQL on both). Writes go through one group-commit
  * writer per store; each batch is one transaction:
  *
- *   BEGIN → load the transfers, failed ids and holds the batch names → lock every touched account
- *   (ORDER BY id FOR NO KEY UPDATE) → run the state machine in order, in memory → one set-based
- *   write → COMMIT → resolve each caller with its own results.
+ *   BEGIN → lock the holds it resolves → lock every touched account (ORDER BY id FOR NO KEY UPDATE)
+ *   → read the transfers and failed ids it names → run the state machine in order, in memory → one
+ *   set-based write → COMMIT → resolve each caller with its own results.
  *
  * The row locks make this correct across processes: two stores on one Postgres serialize on the
  * accounts they share, and each decides on the rows it locked, so together they never overspend.
