@@ -17,5 +17,6 @@ export const main = defineCommand({
     ledger: () => import('./commands/ledger.ts').then((m) => m.ledger),
     audit: () => import('./commands/audit.ts').then((m) => m.audit),
     mcp: () => import('./commands/mcp.ts').then((m) => m.mcp),
+    payouts: () => import('./commands/payouts.ts').then((m) => m.payouts),
   },
 });
