@@ -109,17 +109,21 @@ async function bare(upstreamUrl: string) {
   return startServer(app as never, { host: '127.0.0.1', port: 0 });
 }
 
-async function paid(db: Db, upstreamUrl: string) {
+async function paid(db: Db, upstreamUrl: string, noopGuard = false) {
   const tg = await openTollgate({ db });
-  const built = createApp({ tg, config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0, logLevel: 'silent', metrics: true }, logger: createLogger({ level: 'silent' }) });
-  await built.services.create({ slug: 'bench', baseUrl: upstreamUrl, sellerId: 'sel_bench', prices: [{ type: 'fixed', price: '0.000001' }], credentials: { headers: { 'x-upstream-key': 'bench-secret' } } });
+  let n = 0;
+  // The proxy's own cost: a guard that answers at once (no database), to split gateway from guard time.
+  const guard = { authorize: async () => ({ type: 'authorized' as const, callId: `call_${++n}`, grantId: 'g', holdMicros: 1n, free: false, remainingMicros: 1n }), settle: async (input: { callId: string }) => ({ callId: input.callId, outcome: 'captured' as const, chargedMicros: 1n, remainingMicros: 0n, replay: false }) };
+  const built = createApp({ tg, ...(noopGuard ? { guard } : {}), config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0, logLevel: 'silent', metrics: true }, logger: createLogger({ level: 'silent' }) });
+  const slug = noopGuard ? 'bench-noop' : 'bench';
+  await built.services.create({ slug, baseUrl: upstreamUrl, sellerId: 'sel_bench', prices: [{ type: 'fixed', price: '0.000001' }], credentials: { headers: { 'x-upstream-key': 'bench-secret' } } });
   const org = await tg.principals.createOrg({ name: 'Bench' });
   const user = await tg.principals.createUser({ orgId: org.id, name: 'Bench' });
-  await tg.wallets.topUp({ ownerId: user.id, amount: '1000000.00', reference: 'bench' });
+  await tg.wallets.topUp({ ownerId: user.id, amount: '1000000.00', reference: `bench-${user.id}` });
   const { token } = await tg.grants.create({ userId: user.id, totalCap: '1000000.00', services: ['*'] });
   const server = await startServer(built.app, { host: '127.0.0.1', port: 0 });
   return {
-    url: `${server.url}/proxy/bench/search?q=x`,
+    url: `${server.url}/proxy/${slug}/search?q=x`,
     headers: () => ({ authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() }),
     async close() {
       await server.close();
@@ -141,6 +145,9 @@ async function main(): Promise<void> {
   const paidPglite = await paid(pglite, upstream.url);
   const pgliteResult = await load('paid-pglite', paidPglite.url, paidPglite.headers);
   await paidPglite.close();
+  const noop = await paid(pglite, upstream.url, true);
+  const noopResult = await load('proxy-only', noop.url, noop.headers);
+  await noop.close();
   await pglite.close();
 
   let pgResult: Result | undefined;
@@ -163,6 +170,7 @@ async function main(): Promise<void> {
   agent.destroy();
   if (pgResult) {
     process.stdout.write(`paid on Postgres: ${Math.round((pgResult.rps / bareResult.rps) * 100)}% of bare throughput, p99 +${round(pgResult.p99Ms - bareResult.p99Ms)} ms over bare\n`);
+    process.stdout.write(`proxy-only (no-op guard): ${Math.round((noopResult.rps / bareResult.rps) * 100)}% of bare: the rest of the paid cost is the guard (authorize + settle + audit)\n`);
   }
   process.stdout.write(`${JSON.stringify({
     bench: 'gateway',
