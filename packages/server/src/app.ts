@@ -15,7 +15,8 @@ import { createMetrics, type Metrics } from './metrics/index.ts';
 import { ApiKeys, apiKeyAuth, Lockout } from './middleware/api-key/index.ts';
 import { notFoundHandler, problemHandler } from './middleware/problem/index.ts';
 import { proxy } from './proxy/index.ts';
-import { createMcpGateway } from './mcp/index.ts';
+import { createMcpGateway, defaultUsageSink } from './mcp/index.ts';
+import { proxyUsage } from './usage/index.ts';
 import { providerRoutes } from './provider-api/index.ts';
 
 export interface CreateAppOptions {
@@ -77,6 +78,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     limits: config,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
+  app.use('/proxy/*', proxyUsage({ tg, sink: defaultUsageSink(tg) }));
   app.all('/proxy/:service', handler);
   app.all('/proxy/:service/*', handler);
   app.route('/mcp', createMcpGateway({ tg, services, proxyFetch: async (request) => app.fetch(request) }).routes);

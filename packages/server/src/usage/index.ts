@@ -7,6 +7,8 @@
 import { appendFile } from 'node:fs/promises';
 import type { Db } from '@tollgate/core';
 
+export { proxyUsage } from './proxy-meter.ts';
+
 export type UsageStatus = 'ok' | 'tool_error' | 'refused' | 'upstream_failed' | 'upstream_timeout' | 'cancelled';
 
 export interface UsageEvent {

@@ -248,6 +248,10 @@ for (const engine of testDatabases) {
       assert.equal(http.isError, undefined, JSON.stringify(http));
       assert.equal(http._meta?.['io.tollgate/charge'], '0.01');
       assert.equal(await wallet(), before - 10_000n);
+      await eventuallyTrue(async () => {
+        const rows = await gw.db.query<{ principal_id: string; charge_micros: bigint }>(`SELECT principal_id, charge_micros FROM usage_events WHERE edge = 'http' AND service = 'up' AND status = 'ok'`);
+        return rows.some((r) => r.principal_id === buyer.userId && BigInt(r.charge_micros) === 10_000n);
+      });
       const missing = await call(client, 'approval_status', { approvalId: 'apr_nope' });
       assert.equal((missing.structuredContent as { code: string }).code, 'not_found');
     });
