@@ -21,8 +21,8 @@ export const ConfigSchema = z.strictObject({
   databaseUrl: z.string().min(1).default('.tollgate/data'),
   /** The address clients use, for links in answers (defaults to http://host:port). */
   publicUrl: z.url().optional(),
-  /** Seed the demo (org, user, seller, loopback services, keys) on first start. */
-  demo: bool.default(true),
+  /** Seed the demo (org, user, seller, loopback services, keys) on first start. Default: on for PGlite, off for PostgreSQL. */
+  demo: bool.optional(),
   /** Port of the demo upstream services on 127.0.0.1 (0 = any free port). */
   demoUpstreamPort: int(0, 65_535).default(0),
   /** Allow upstream URLs on private networks, link-local and loopback. */
@@ -61,6 +61,11 @@ export const ConfigSchema = z.strictObject({
   sweepIntervalSeconds: int(0, 3600).default(30),
 });
 export type Config = z.output<typeof ConfigSchema>;
+
+/** Whether this configuration runs the demo: as set, else only on the embedded PGlite store. */
+export function demoEnabled(config: Config): boolean {
+  return config.demo ?? !/^postgres(ql)?:\/\//.test(config.databaseUrl);
+}
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** `allowLoopbackUpstreams` → `TOLLGATE_ALLOW_LOOPBACK_UPSTREAMS`. */

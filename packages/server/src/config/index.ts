@@ -2,4 +2,4 @@
  * @module config
  * Server configuration (see config.ts and docs/http.md).
  */
-export { ConfigSchema, loadConfig, envName, type Config, type ConfigInput, type LoadConfigOptions } from './config.ts';
+export { ConfigSchema, loadConfig, envName, demoEnabled, type Config, type ConfigInput, type LoadConfigOptions } from './config.ts';

@@ -9,7 +9,7 @@ import { defineCommand } from 'citty';
 import { isPostgresUrl, openDb, openTollgate, formatMicros } from '@tollgate/core';
 import { createApp } from '../../app.ts';
 import { startBackground } from '../../background.ts';
-import { loadConfig } from '../../config/index.ts';
+import { demoEnabled, loadConfig } from '../../config/index.ts';
 import { demoUpstreamApp } from '../../demo/upstreams.ts';
 import { seedDemo, type DemoInfo } from '../../demo/seed.ts';
 import { createLogger } from '../../logger.ts';
@@ -47,11 +47,12 @@ async function runServe(args: { database?: string; port?: string; host?: string;
   let demoUpstream: Awaited<ReturnType<typeof startServer>> | undefined;
   let demoCredential = randomBytes(16).toString('hex');
   // The demo's upstreams live on loopback, so the demo allows loopback upstreams (only loopback).
-  const effective = config.demo ? { ...config, allowLoopbackUpstreams: true } : config;
+  const demoOn = demoEnabled(config);
+  const effective = demoOn ? { ...config, allowLoopbackUpstreams: true } : config;
   const built = createApp({ tg, config: effective, logger });
   if (config.adminApiKey) await built.apiKeys.ensure(config.adminApiKey, { name: 'configured admin key', role: 'admin' });
   let demo: DemoInfo | undefined;
-  if (config.demo) {
+  if (demoOn) {
     const [row] = await db.query<{ value: { upstreamCredential: string } }>("SELECT value FROM settings WHERE key = 'demo'");
     if (row) demoCredential = row.value.upstreamCredential;
     demoUpstream = await startServer(demoUpstreamApp({ credential: demoCredential }) as never, { host: '127.0.0.1', port: config.demoUpstreamPort });
