@@ -4,7 +4,7 @@
  * whose holds the sweeper releases after their timeout (on Postgres, and on a PGlite data folder
  * reopened by the next process).
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -84,6 +84,8 @@ for (const engine of testDatabases) {
       db = await engine.open();
       ledger = await openLedger(db);
     });
+    // Every test must leave the ledger balanced, with every account within its flags.
+    afterEach(() => assertLedgerHealthy(ledger));
     after(async () => {
       await assertLedgerHealthy(ledger);
       await ledger.close();

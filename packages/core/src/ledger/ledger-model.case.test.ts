@@ -4,7 +4,7 @@
  * expiry, run against the independent reference model (test/ledger-model.ts) and against every store:
  * memory, SQL on PGlite, SQL on Postgres. Every result, balance, hold state and history page must match.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LedgerModel, type ModelTransferInput } from '../../test/ledger-model.ts';
@@ -225,6 +225,8 @@ for (const engine of engines) {
       db = await engine.open();
       h.ledger = db ? await openLedger(db, { now: () => h.clock.ms }) : createMemoryLedger({ now: () => h.clock.ms });
     });
+    // Every test must leave the ledger balanced, with every account within its flags.
+    afterEach(() => assertLedgerHealthy(h.ledger));
     after(async () => {
       await assertLedgerHealthy(h.ledger);
       await h.ledger.close();

@@ -3,7 +3,7 @@
  * (the invalid paths), precedence between codes, and the two-phase, closing, linked and expiry
  * semantics spelled out as examples.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { AMOUNT_MICROS_MAX, BALANCE_MICROS_MAX, HOLD_TIMEOUT_SECONDS_MAX, TRANSFERS_PER_REQUEST_MAX } from '../constants.ts';
 import { TollgateError } from '../errors.ts';
@@ -205,6 +205,8 @@ for (const engine of engines) {
       db = await engine.open();
       ledger = db ? await openLedger(db, { now: () => clock.ms }) : createMemoryLedger({ now: () => clock.ms });
     });
+    // Every test must leave the ledger balanced, with every account within its flags.
+    afterEach(() => assertLedgerHealthy(ledger));
     after(async () => {
       await assertLedgerHealthy(ledger);
       await ledger.close();

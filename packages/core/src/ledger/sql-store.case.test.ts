@@ -2,7 +2,7 @@
  * What only the SQL store has: the database's own defences (CHECK constraints, append-only transfers),
  * bisection of a poisoned batch, the invariant check catching a tampered balance, and close().
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases, type TestDb } from '../testing/databases.ts';
 import { assertLedgerHealthy } from '../testing/invariants.ts';
@@ -23,6 +23,8 @@ for (const engine of testDatabases) {
       ]);
       await ledger.createTransfers([{ id: 'fund', debitAccountId: 'w', creditAccountId: 'dm', amount: 1_000n }]);
     });
+    // Every test must leave the ledger balanced, with every account within its flags.
+    afterEach(() => assertLedgerHealthy(ledger));
     after(async () => {
       await assertLedgerHealthy(ledger);
       await ledger.close();
