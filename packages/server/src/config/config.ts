@@ -43,8 +43,8 @@ export const ConfigSchema = z.strictObject({
   replayBodyBytesMax: int(0, 16 * 1024 * 1024).default(64 * 1024),
   /** Largest JSON response read to find a usage field (per-unit prices read from the body). */
   unitsBodyBytesMax: int(1024, 256 * 1024 * 1024).default(8 * 1024 * 1024),
-  /** Longest a proxied call may run, body included (slow streams end here). */
-  upstreamMaxDurationMs: int(1_000, 24 * 3600 * 1000).default(10 * 60 * 1000),
+  /** Longest a proxied call may run, body included (slow streams end here). Keep it below the org's hold timeout (default 300 s), or a long stream's hold expires and it is not charged. */
+  upstreamMaxDurationMs: int(1_000, 24 * 3600 * 1000).default(5 * 60 * 1000),
   /** Failed API-key attempts from one IP and key prefix before a lockout. */
   lockoutFailuresMax: int(1, 1_000_000).default(10),
   /** Window in which failures are counted. */
