@@ -72,6 +72,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
       clearInterval(sweep);
       await Promise.all([...sessions.keys()].map((id) => closeSession(sessions, id)));
       await deps.pool.close();
+      await deps.usage.flush?.();
       gateways.delete(options.tg);
     },
   };

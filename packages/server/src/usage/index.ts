@@ -31,6 +31,8 @@ export interface UsageEvent {
 
 export interface UsageSink {
   write(event: UsageEvent): Promise<void>;
+  /** Writes what a buffering sink still holds (on shutdown, and in tests). */
+  flush?(): Promise<void>;
 }
 
 /** Keeps events in memory (tests, dashboards of one process); the oldest are dropped past `eventsMax`. */
@@ -55,15 +57,52 @@ export class JsonLinesUsageSink implements UsageSink {
   }
 }
 
-/** Rows in `usage_events` (migration 005). */
+/** Most events one INSERT carries. */
+export const USAGE_BATCH_MAX = 200;
+/** Most events waiting for the database; past it the oldest are dropped (and counted). */
+export const USAGE_BUFFER_MAX = 10_000;
+/** How long an event may wait before its batch is written. */
+const USAGE_FLUSH_MS = 100;
+
+/**
+ * Rows in `usage_events` (migration 005), written in batches off the call path: a paid call never
+ * waits for its usage row, and one INSERT carries up to `USAGE_BATCH_MAX` events.
+ */
 export class PostgresUsageSink implements UsageSink {
+  dropped = 0;
+  #buffer: UsageEvent[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
   constructor(readonly db: Db) {}
+
   async write(event: UsageEvent): Promise<void> {
+    this.#buffer.push(event);
+    if (this.#buffer.length > USAGE_BUFFER_MAX) this.dropped += this.#buffer.splice(0, this.#buffer.length - USAGE_BUFFER_MAX).length;
+    if (this.#buffer.length >= USAGE_BATCH_MAX) void this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), USAGE_FLUSH_MS);
+  }
+
+  /** Writes everything buffered so far. */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#writing = this.#writing.then(async () => {
+      while (this.#buffer.length > 0) await this.#insert(this.#buffer.splice(0, USAGE_BATCH_MAX)).catch(() => {});
+    });
+    return this.#writing;
+  }
+
+  async #insert(events: UsageEvent[]): Promise<void> {
+    const params: unknown[] = [];
+    const rows = events.map((e) => {
+      params.push(e.at, e.edge, e.principalId, e.grantId, e.service, e.tool, e.status, e.code ?? null, e.callId ?? null,
+        Math.round(e.latencyMs), e.units?.toString() ?? null, e.chargeMicros.toString());
+      const base = params.length - 12;
+      return `(${Array.from({ length: 12 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
     await this.db.query(
-      `INSERT INTO usage_events (at, edge, principal_id, grant_id, service, tool, status, code, call_id, latency_ms, units, charge_micros)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [event.at, event.edge, event.principalId, event.grantId, event.service, event.tool, event.status, event.code ?? null,
-        event.callId ?? null, Math.round(event.latencyMs), event.units?.toString() ?? null, event.chargeMicros.toString()],
+      `INSERT INTO usage_events (at, edge, principal_id, grant_id, service, tool, status, code, call_id, latency_ms, units, charge_micros) VALUES ${rows.join(', ')}`,
+      params,
     );
   }
 }
@@ -76,5 +115,9 @@ export class UsageMeter implements UsageSink {
     await Promise.all(this.sinks.map((s) => s.write(event).catch(() => {
       this.failures++;
     })));
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.flush?.().catch(() => {})));
   }
 }

@@ -109,8 +109,10 @@ for (const engine of testDatabases) {
         const unknown = await call(other, 'nosuch__tool', {});
         assert.equal((unknown.structuredContent as { code: string }).code, 'not_found');
         assert.equal(await wallet(), before);
-        const rows = await gw.db.query<{ status: string; code: string; charge_micros: bigint }>(`SELECT status, code, charge_micros FROM usage_events WHERE service = 'demo' AND status = 'refused'`);
-        assert.ok(rows.some((r) => r.code === problem.code && BigInt(r.charge_micros) === 0n));
+        await eventuallyTrue(async () => {
+          const rows = await gw.db.query<{ status: string; code: string; charge_micros: bigint }>(`SELECT status, code, charge_micros FROM usage_events WHERE service = 'demo' AND status = 'refused'`);
+          return rows.some((r) => r.code === problem.code && BigInt(r.charge_micros) === 0n);
+        });
       } finally {
         await other.close();
       }
