@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { fileURLToPath } from 'node:url';
+import type { ServiceRegistry } from '@tollgate/core';
 import { z } from 'zod';
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -80,6 +82,24 @@ export async function serveDemoMcpHttp(port: number): Promise<{ url: string; clo
       http.close(() => resolve());
     }),
   };
+}
+
+/** How the gateway spawns this server: node with tsx, both by absolute path, so any cwd works. */
+export function demoMcpCommand(): string[] {
+  return [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url)];
+}
+
+/** Registers (or refreshes) the demo MCP service `demo-mcp`: echo 0.001, count_words 0.0001 per word, the rest 0.01. */
+export async function ensureDemoMcpService(services: ServiceRegistry, sellerId: string): Promise<void> {
+  const mcp = { command: demoMcpCommand() };
+  await services.create({
+    slug: 'demo-mcp', kind: 'mcp', name: 'Demo MCP server (echo, slow, fail, count_words)', category: 'demo', sellerId, mcp,
+    prices: [
+      { path: '/echo', type: 'fixed', price: '0.001' },
+      { path: '/count_words', type: 'per_unit', unitPrice: '0.0001', maxUnits: 10_000, units: { from: 'json', path: 'units' } },
+      { path: '/**', type: 'fixed', price: '0.01' },
+    ],
+  }).catch(() => services.update('demo-mcp', { mcp }));
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!);

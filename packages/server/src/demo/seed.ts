@@ -16,6 +16,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServiceRegistry, Tollgate } from '@tollgate/core';
 import type { ApiKeys } from '../middleware/api-key/index.ts';
 import { DEMO_CREDENTIAL_HEADER } from './upstreams.ts';
+import { ensureDemoMcpService } from './mcp-upstream.ts';
 
 export interface DemoState {
   orgId: string;
@@ -68,6 +69,7 @@ export async function seedDemo(options: { tg: Tollgate; services: ServiceRegistr
   } else {
     for (const slug of DEMO_SERVICES) await services.update(slug, { baseUrl: upstreamUrl }).catch(() => undefined);
   }
+  await ensureDemoMcpService(services, state.sellerId);
   mkdirSync(dir, { recursive: true });
   const tokenFile = join(dir, 'demo-token');
   const adminKeyFile = join(dir, 'demo-admin-key');

@@ -80,7 +80,7 @@ export async function ownToolCall(deps: GatewayDeps, session: GatewaySession, na
 }
 
 function setup(session: GatewaySession): Record<string, unknown> {
-  const how = 'Ask the person who runs Tollgate for a grant token (`tollgate grants create` or POST /v1/grants), then set it as TOLLGATE_TOKEN (stdio) or as the bearer token of the /mcp connection.';
+  const how = 'Ask the person who runs Tollgate for a grant token (`tollgate grant create` or POST /v1/grants), then set it as TOLLGATE_TOKEN (stdio) or as the bearer token of the /mcp connection.';
   if (!session.grant) return { configured: session.token !== '', valid: false, how };
   return { configured: true, valid: session.grant.revokedAt === null, grantId: session.grant.id, tokenHint: session.grant.tokenHint, services: session.grant.services, how };
 }
