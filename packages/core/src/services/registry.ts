@@ -165,6 +165,7 @@ export class ServiceRegistry {
 
   /**
    * The service behind a proxy route, with its credentials, or `not_found` (also for a disabled one).
+   * The upstream address is checked against the SSRF policy again (`upstream_failed` when refused).
    * Cached for `cacheTtlMs`; an update through this registry drops the entry at once.
    */
   async resolve(slug: string): Promise<ResolvedService> {
@@ -180,10 +181,22 @@ export class ServiceRegistry {
       throw new TollgateError('not_found', `no service ${slug}`, { service: slug });
     }
     const service = toService(row);
+    // Checked again here, not only at registration: a name may resolve elsewhere now (DNS
+    // rebinding), or the policy may have been tightened since.
+    if (service.baseUrl) await this.#checkForwarding(service);
     const value: ResolvedService = { service, ref: toServiceRef(service), credentialHeaders: Object.freeze({ ...(row.credentials?.headers ?? {}) }) };
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(slug, { at: now, value });
     return value;
+  }
+
+  async #checkForwarding(service: Service): Promise<void> {
+    try {
+      await this.checkUrl(service.baseUrl!, 'baseUrl');
+    } catch (error) {
+      const detail = error instanceof TollgateError ? error.message : String(error);
+      throw new TollgateError('upstream_failed', `The upstream of ${service.slug} is not allowed now (${detail}); nothing was charged`, { service: service.slug, reason: 'upstream_address_refused' });
+    }
   }
 
   /** Applies the configured SSRF policy to a URL (see upstream-address.ts). */

@@ -89,6 +89,12 @@ for (const engine of testDatabases) {
         const updated = await registry.update('search', { category: 'web', disabled: true });
         assert.equal(updated.category, 'web');
         await assert.rejects(registry.resolve('search'), (e: unknown) => e instanceof TollgateError && e.code === 'not_found');
+        let address = '93.184.216.34';
+        const rebinding = new ServiceRegistry({ db, lookup: async () => [address], cacheTtlMs: 0 });
+        await rebinding.create(input({ slug: 'named', baseUrl: 'http://api.example.test/' }));
+        assert.equal((await rebinding.resolve('named')).service.slug, 'named');
+        address = '127.0.0.1';
+        await assert.rejects(rebinding.resolve('named'), (e: unknown) => e instanceof TollgateError && e.code === 'upstream_failed' && e.data.reason === 'upstream_address_refused');
         await assert.rejects(registry.create(input({ slug: 'meta', baseUrl: 'http://169.254.169.254/' })), (e: unknown) => e instanceof TollgateError && e.data.field === 'baseUrl');
         await assert.rejects(registry.create(input({ slug: 'Bad Slug' })), (e: unknown) => e instanceof TollgateError && e.data.field === 'slug');
         await assert.rejects(registry.create(input({ slug: 'huge', prices: [{ type: 'per_unit', unitPrice: '1000', maxUnits: 1_000_000_000, units: { from: 'header', name: 'x-u' } }] })), /maxUnits/);
