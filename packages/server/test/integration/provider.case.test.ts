@@ -9,7 +9,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { createPaidTools, paidRoute } from '@tollgate/provider';
+import { createPaidTools, paidRoute, perUnit } from '@tollgate/provider';
 import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
 import { startServer, type RunningServer } from '../../src/index.ts';
 import { startGateway, type Buyer, type Gateway } from './harness.ts';
@@ -24,7 +24,7 @@ async function startSellerServer(tollgateUrl: string, sellerKey: string): Promis
     const server = new McpServer({ name: 'weather', version: '1.0.0' });
     server.registerTool('forecast', { inputSchema: { city: z.string() } }, paid.tool({ name: 'forecast', price: '0.02' }, async ({ city }) => ({ content: [{ type: 'text', text: `Sunny in ${city}` }] })));
     server.registerTool('broken', { inputSchema: { city: z.string() } }, paid.tool({ name: 'broken', price: '0.02' }, async () => ({ isError: true, content: [{ type: 'text', text: 'no data' }] })));
-    server.registerTool('words', { inputSchema: { text: z.string() } }, paid.tool({ name: 'words', price: { max: '0.10', actual: (r) => `0.00${String((r.structuredContent as { n: number }).n)}` } }, async ({ text }) => {
+    server.registerTool('words', { inputSchema: { text: z.string() } }, paid.tool({ name: 'words', price: { max: '0.10', actual: (r) => perUnit('0.001', (r.structuredContent as { n: number }).n) } }, async ({ text }) => {
       const n = text.split(' ').length;
       return { content: [{ type: 'text', text: String(n) }], structuredContent: { n } };
     }));
