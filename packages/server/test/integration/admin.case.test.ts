@@ -168,6 +168,8 @@ for (const engine of testDatabases) {
       assert.ok(doc.body.paths['/proxy/{service}/{path}']);
       const page = await api('/docs', { key: '' });
       assert.match(page.body, /<h1>Tollgate API<\/h1>/);
+      const preflight = await fetch(`${gw.url}/v1/me`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+      assert.equal(preflight.headers.get('access-control-allow-origin'), null, 'CORS is off unless configured');
       const health = await api('/healthz', { key: '' });
       assert.equal(health.body.status, 'ok');
       const metrics = await api('/metrics', { key: '' });
