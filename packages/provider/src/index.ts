@@ -7,4 +7,5 @@
 export { ProviderClient, ProviderError, PROVIDER_TIMEOUT_MS_DEFAULT, type ProviderClientOptions, type AuthorizeInput, type AuthorizeAnswer, type SettleInput, type SettleAnswer } from './client.ts';
 export { createPaidTools, type PaidTools, type PaidToolsOptions, type ToolPrice, type Receipt } from './mcp.ts';
 export { paidRoute, type PaidRouteOptions } from './hono.ts';
+export { paidExpressRoute, type ExpressMiddleware } from './express.ts';
 export { perUnit, priceToMicros, microsToPrice } from './money.ts';

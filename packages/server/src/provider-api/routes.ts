@@ -69,8 +69,17 @@ function authorizationView(a: Authorization): Record<string, unknown> {
   return { type: a.type, callId: a.callId, retryAfterSeconds: a.retryAfterSeconds };
 }
 
-export function providerRoutes({ tg, services }: { tg: Tollgate; services: ServiceRegistry }): RouteDef[] {
-  const payouts = new Payouts(tg);
+interface Deps {
+  tg: Tollgate;
+  services: ServiceRegistry;
+}
+
+/** Every `/v1/provider` route: paid calls for sellers, per-user keys, payouts. */
+export function providerRoutes(deps: Deps): RouteDef[] {
+  return [...callRoutes(deps), ...keyRoutes(deps), ...payoutRoutes(new Payouts(deps.tg))];
+}
+
+function callRoutes({ tg, services }: Deps): RouteDef[] {
   return [
     route({ method: 'post', path: '/v1/provider/authorize', tag: 'provider', summary: "Authorize a paid call to one of the seller's services with the caller's API key (holds the price)", roles: ['seller', 'admin'], body: AuthorizeBody,
       handler: async ({ body, principal }) => {
@@ -95,6 +104,11 @@ export function providerRoutes({ tg, services }: { tg: Tollgate; services: Servi
         });
         return { callId: settled.callId, outcome: settled.outcome, charged: formatMicros(settled.chargedMicros), remaining: formatMicros(settled.remainingMicros), replay: settled.replay };
       } }),
+  ];
+}
+
+function keyRoutes({ tg, services }: Deps): RouteDef[] {
+  return [
     route({ method: 'post', path: '/v1/provider/keys', tag: 'provider', summary: "Create a user's API key for one service (a grant restricted to it); the key is returned once", roles: ['admin', 'buyer'], body: CreateKeyBody, status: 201,
       handler: async ({ body, principal }) => {
         const user = await tg.principals.getUser(body.userId);
@@ -113,6 +127,11 @@ export function providerRoutes({ tg, services }: { tg: Tollgate; services: Servi
         requireOrg(principal, grant.orgId);
         return tg.grants.revoke(grant.id, 'API key revoked');
       } }),
+  ];
+}
+
+function payoutRoutes(payouts: Payouts): RouteDef[] {
+  return [
     route({ method: 'post', path: '/v1/provider/payouts', tag: 'provider', summary: "Request a payout of the seller's earnings (held until paid or failed)", roles: ['seller', 'admin'], status: 201,
       body: z.strictObject({ amount: PriceString, sellerId: Id.optional() }),
       handler: async ({ body, principal }) => {

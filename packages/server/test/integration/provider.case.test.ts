@@ -9,7 +9,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { createPaidTools, paidRoute, perUnit } from '@tollgate/provider';
+import { createPaidTools, paidExpressRoute, paidRoute, perUnit } from '@tollgate/provider';
 import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
 import { startServer, type RunningServer } from '../../src/index.ts';
 import { startGateway, type Buyer, type Gateway } from './harness.ts';
@@ -133,6 +133,33 @@ for (const engine of testDatabases) {
         assert.equal((await gw.tg.wallets.balance(buyer.userId)).availableMicros, start - 10_000n);
       } finally {
         await server.close();
+      }
+    });
+
+    test('Express middleware: charged when the answer finishes with 2xx', async () => {
+      // express ships with the MCP SDK; it has no types here, so it is loaded untyped.
+      const express = ((await import('express' as string)) as { default: () => any }).default;
+      const app = express();
+      app.use('/paid', paidExpressRoute({ url: gw.url, sellerKey, service: 'weather', price: '0.01' }));
+      app.get('/paid/ok', (_req: unknown, res: { json(v: unknown): void }) => res.json({ ok: true }));
+      app.get('/paid/fail', (_req: unknown, res: { status(n: number): { json(v: unknown): void } }) => res.status(502).json({ ok: false }));
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const key = await gw.grant(buyer, { services: ['weather'] });
+        const start = (await gw.tg.wallets.balance(buyer.userId)).availableMicros;
+        const ok = await fetch(`${url}/paid/ok`, { headers: { authorization: `Bearer ${key}` } });
+        assert.equal(ok.status, 200);
+        assert.match(ok.headers.get('x-tollgate-call-id') ?? '', /^call_/);
+        assert.equal((await fetch(`${url}/paid/fail`, { headers: { authorization: `Bearer ${key}` } })).status, 502);
+        assert.equal((await fetch(`${url}/paid/ok`)).status, 401);
+        const deadline = Date.now() + 3_000;
+        while ((await gw.tg.wallets.balance(buyer.userId)).heldMicros > 0n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+        assert.equal((await gw.tg.wallets.balance(buyer.userId)).availableMicros, start - 10_000n);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
       }
     });
 
