@@ -40,4 +40,5 @@ export { ACCOUNT_CODE, TRANSFER_CODE, SYSTEM_ACCOUNTS, accountId, type LimitKind
 export { BudgetGuard, type BudgetGuardOptions } from './guard/budget-guard.ts';
 export { callIdFor } from './guard/call-id.ts';
 export type { CallRecord, LedgerMovement } from './guard/ports.ts';
+export type { Guard, CallRequest, Authorization, Authorized, Replayed, InFlight, SettleInput, Settlement, ServiceRef, CallStatus } from './guard/types.ts';
 export { openTollgate, type Tollgate, type TollgateOptions } from './tollgate.ts';

@@ -13,7 +13,7 @@ import { accountId, earningsAccount } from '../limits/accounts.ts';
 import type { LimitBook } from '../limits/limit-book.ts';
 import { formatMicros, parseMicros } from '../money.ts';
 import { callIdFor } from './call-id.ts';
-import { CallStore, type CallRow } from './call-store.ts';
+import { CallStore, type CallContext as StoredContext, type CallRow } from './call-store.ts';
 import { loadCallContext, type CallContext } from './context.ts';
 import { checkGrant, reapprovalReason } from './grant-checks.ts';
 import { buildHoldChain, buildSettleChain, type HoldChain } from './hold-chain.ts';
@@ -37,6 +37,8 @@ export interface BudgetGuardOptions {
 
 /** Seconds a client should wait before retrying a call that is still running. */
 const IN_FLIGHT_RETRY_SECONDS = 1;
+/** Most authorized-but-unsettled calls remembered in process (beyond it, settle reads the row). */
+const AUTHORIZED_HERE_MAX = 100_000;
 /** Seconds a client should wait before polling an approval again. */
 const APPROVAL_RETRY_SECONDS = 5;
 
@@ -47,6 +49,12 @@ export class BudgetGuard implements Guard {
   readonly calls: CallStore;
   readonly #o: BudgetGuardOptions;
   readonly #earnings = new Set<string>();
+  /**
+   * Calls this process authorized and has not settled yet, so settle need not read them back. Safe
+   * when another process settles the call instead: the conditional state change and the ledger's
+   * idempotent transfer ids turn the late settle into a replay.
+   */
+  readonly #authorizedHere = new Map<string, CallRow>();
   /** Balance reads of many concurrent calls share one query. */
   readonly #accounts: Batcher<string, Account | undefined>;
 
@@ -108,7 +116,7 @@ export class BudgetGuard implements Guard {
     const raiseMicros = await this.#decide(attempt, context);
     if (raiseMicros > 0n) await this.#o.limits.raise(accountId.grantTotal(grant.id), raiseMicros, attempt.approvalId!);
     const hold = await this.#hold(attempt, context);
-    await this.calls.authorized(callId, hold.holdMicros, {
+    const stored: StoredContext = {
       holdIds: hold.chain.transfers.filter((_, i) => hold.chain.steps[i]!.pending).map((t) => t.id),
       countHoldIds: hold.chain.transfers.filter((_, i) => hold.chain.steps[i]!.pending && hold.chain.steps[i]!.count).map((t) => t.id),
       free: hold.free,
@@ -117,6 +125,11 @@ export class BudgetGuard implements Guard {
       currency: context.currency,
       feeBasisPoints: context.feeBasisPoints,
       audit: { request: { service: request.service, tool: request.tool, reason: request.reason, edge: request.edge, priceMicros: request.priceMicros }, projectId: context.projectId, agentId: context.agentId, taskId: context.taskId, decision: attempt.decision, ruleId: attempt.ruleId, trace: attempt.trace, approvalId: attempt.approvalId, holdTransfers: movements(hold.chain.transfers, hold.chain.steps) },
+    };
+    await this.calls.authorized(callId, hold.holdMicros, stored);
+    this.#remember({
+      id: callId, grant_id: grant.id, org_id: grant.orgId, user_id: grant.userId, service_id: request.service.id, task_id: context.taskId,
+      fingerprint: request.fingerprint, state: 'authorized', hold_micros: hold.holdMicros, charged_micros: 0n, context: stored, refusal: null, result: null,
     });
     const remainingMicros = await this.#remaining(grant.id);
     return { type: 'authorized', callId, grantId: grant.id, holdMicros: hold.holdMicros, free: hold.free, remainingMicros };
@@ -205,7 +218,9 @@ export class BudgetGuard implements Guard {
   }
 
   async settle(input: SettleInput): Promise<Settlement> {
-    const row = await this.calls.get(input.callId);
+    const mine = this.#authorizedHere.get(input.callId);
+    this.#authorizedHere.delete(input.callId);
+    const row = mine ?? (await this.calls.get(input.callId));
     if (!row) throw new TollgateError('not_found', `call ${input.callId} does not exist`, { callId: input.callId });
     if (row.state === 'captured' || row.state === 'voided') return replayOf(row);
     if (row.state !== 'authorized') throw new TollgateError('conflict', `call ${input.callId} is ${row.state}, not authorized`, { callId: input.callId, state: row.state });
@@ -299,6 +314,11 @@ export class BudgetGuard implements Guard {
       ruleId: attempt.ruleId, approvalId: attempt.approvalId, holdMicros: 0n, rail: 'balance', capturedMicros: 0n, feeMicros: 0n,
       status: 'refused', httpStatus: error.status, summary: error.message, latencyMs: null, units: null, transfers: [],
     });
+  }
+
+  #remember(row: CallRow): void {
+    if (this.#authorizedHere.size >= AUTHORIZED_HERE_MAX) this.#authorizedHere.clear();
+    this.#authorizedHere.set(row.id, row);
   }
 
   async #remaining(grantId: string): Promise<bigint> {

@@ -26,5 +26,3 @@ export {
   type UnitsSource,
   type Credentials,
 } from './schemas.ts';
-/** The guard contract the registry's refs feed (re-exported for edges until the core index exports it). */
-export type { Guard, CallRequest, Authorization, Authorized, Replayed, InFlight, SettleInput, Settlement, ServiceRef, CallStatus } from '../guard/types.ts';

@@ -19,7 +19,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Handler } from 'hono';
 import { TollgateError, formatMicros } from '@tollgate/core';
-import { quote, usageChargeMicros, type Authorized, type CallStatus, type Guard, type Quote, type Replayed, type ResolvedService, type ServiceRegistry, type SettleInput } from '@tollgate/core/services';
+import { quote, usageChargeMicros, type Quote, type ResolvedService, type ServiceRegistry } from '@tollgate/core/services';
+import type { Authorized, CallStatus, Guard, Replayed, SettleInput } from '@tollgate/core';
 import type { AppEnv } from '../env.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/index.ts';
