@@ -8,6 +8,7 @@ import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
 import type { Buyer, Gateway } from './harness.ts';
 import { earningsMicros, mcpClient, startMcpGateway } from './mcp-harness.ts';
 
+const EVERYTHING_PATH = fileURLToPath(new URL('../../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));
 const BIN_PATH = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 
 const call = (client: Client, name: string, args: Record<string, unknown>, meta: Record<string, unknown> = {}) =>
@@ -234,6 +235,28 @@ for (const engine of testDatabases) {
         assert.equal(await balance(), start - 13_000n);
       } finally {
         await stdio.close();
+      }
+    });
+
+    test('@modelcontextprotocol/server-everything as an upstream: schemas unchanged, charged, progress', async () => {
+      await gw.built.services.create({ slug: 'everything', kind: 'mcp', mcp: { command: [process.execPath, EVERYTHING_PATH, 'stdio'] }, sellerId: 'sel_everything', prices: [{ type: 'fixed', price: '0.005' }] });
+      const direct = new Client({ name: 'direct', version: '1' });
+      await direct.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING_PATH, 'stdio'], stderr: 'ignore' }));
+      try {
+        const upstreamSum = (await direct.listTools()).tools.find((t) => t.name === 'get-sum')!;
+        const viaGateway = (await client.listTools()).tools.find((t) => t.name === 'everything__get-sum')!;
+        assert.deepEqual(viaGateway.inputSchema, upstreamSum.inputSchema, 'the schema passes through unchanged');
+        const before = await wallet();
+        const sum = await call(client, 'everything__get-sum', { a: 2, b: 3 });
+        assert.match(JSON.stringify(sum.content), /5/);
+        assert.equal(sum._meta?.['io.tollgate/charge'], '0.005');
+        const progress: number[] = [];
+        const long = await client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+        assert.equal(long.isError, undefined);
+        assert.ok(progress.length >= 2, `progress forwarded: ${JSON.stringify(progress)}`);
+        assert.equal(await wallet(), before - 10_000n);
+      } finally {
+        await direct.close();
       }
     });
 
