@@ -21,7 +21,7 @@ export async function authorizeInConversation(deps: GatewayDeps, server: Server,
     return await deps.tg.guard.authorize(request);
   } catch (error) {
     if (!(error instanceof TollgateError) || error.code !== 'approval_required') throw error;
-    if (!server.getClientCapabilities()?.elicitation) throw error;
+    if (deps.elicitApprovals === false || !server.getClientCapabilities()?.elicitation) throw error;
     const approvalId = String(error.data.approvalId);
     const decision = await ask(deps, server, request, approvalId, extra);
     if (decision === undefined) throw error;

@@ -15,6 +15,12 @@ export interface GatewayDeps {
   proxyFetch: (request: Request) => Promise<Response>;
   /** Where a person decides an approval, for clients that cannot elicit. */
   approvalUrl?: (approvalId: string) => string;
+  /**
+   * Ask approvals in the conversation when the client can elicit (default true). Turn off
+   * (`TOLLGATE_MCP_ELICITATION=off`) where the MCP client is an unattended program that could
+   * answer its own approval questions: approvals then go through the API/dashboard only.
+   */
+  elicitApprovals?: boolean;
   /** How long an elicited approval question may stay open. */
   elicitTimeoutMs?: number;
 }

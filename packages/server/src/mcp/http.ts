@@ -50,7 +50,7 @@ export function defaultUsageSink(tg: Tollgate): UsageSink {
 }
 
 export function createMcpGateway(options: McpGatewayOptions): McpGateway {
-  const deps: GatewayDeps = { pool: new UpstreamPool(), usage: defaultUsageSink(options.tg), ...options };
+  const deps: GatewayDeps = { pool: new UpstreamPool(), usage: defaultUsageSink(options.tg), elicitApprovals: process.env.TOLLGATE_MCP_ELICITATION !== 'off', ...options };
   const sessions = new Map<string, OpenSession>();
   const sweep = setInterval(() => {
     const now = Date.now();

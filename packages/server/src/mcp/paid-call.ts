@@ -69,7 +69,10 @@ export async function paidToolCall(deps: GatewayDeps, session: GatewaySession, s
       throw new TollgateError('call_in_flight', 'The first call with this idempotency key is still running; retry later', { callId: authorization.callId, retryAfterSeconds: authorization.retryAfterSeconds });
     }
     if (authorization.type === 'replayed') {
-      const stored = (authorization.result.toolResult as CallToolResult | undefined) ?? { content: [{ type: 'text', text: 'This call already ran; its result was too large to keep.' }] };
+      const problem = authorization.result.problem as Record<string, unknown> | undefined;
+      const stored = (authorization.result.toolResult as CallToolResult | undefined)
+        ?? (problem ? { isError: true, content: [{ type: 'text', text: JSON.stringify(problem) }], structuredContent: problem }
+          : { content: [{ type: 'text', text: 'This call already ran; its result was too large to keep.' }] });
       return withCharge(stored, { callId: authorization.callId, chargedMicros: authorization.chargedMicros, remainingMicros: authorization.remainingMicros, replayed: true });
     }
     return await forward(deps, session, { resolved, priced, tool: names.tool, callId: authorization.callId, free: authorization.free, holdMicros: authorization.holdMicros, startedMs }, params, extra);
