@@ -2,7 +2,8 @@
  * @module demo/mcp-upstream
  * A small MCP server used as a paid upstream by the demo, the tests and the bench: `echo` (fixed
  * price), `slow` (reports progress, honours cancellation), `fail` (answers `isError`),
- * `count_words` (usage: returns its units in `structuredContent.units`).
+ * `count_words` (usage: returns its units in `structuredContent.units`), `add_tool` (changes the
+ * tool list at runtime, so list_changed forwarding can be seen).
  *
  * Run it over stdio (`tsx mcp-upstream.ts`) or over Streamable HTTP (`tsx mcp-upstream.ts --http 0`,
  * which prints `listening <url>` on stdout). It is its own process, as a seller's server would be.
@@ -53,6 +54,13 @@ export function buildDemoMcpServer(): McpServer {
   }, async ({ text }) => {
     const units = text.split(/\s+/).filter(Boolean).length;
     return { content: [{ type: 'text', text: `${units} words` }], structuredContent: { units } };
+  });
+  server.registerTool('add_tool', {
+    description: 'Adds a tool named `name` that answers "hello"; clients get notifications/tools/list_changed',
+    inputSchema: { name: z.string().regex(/^[a-z_]{1,40}$/) },
+  }, async ({ name }) => {
+    server.registerTool(name, { description: 'Added at runtime' }, async () => ({ content: [{ type: 'text', text: 'hello' }] }));
+    return { content: [{ type: 'text', text: `added ${name}` }] };
   });
   return server;
 }

@@ -17,7 +17,7 @@ export const GATEWAY_INFO = { name: 'tollgate', version: '0.1.0' } as const;
 
 export function buildGatewayServer(deps: GatewayDeps, session: GatewaySession): Server {
   const server = new Server(GATEWAY_INFO, {
-    capabilities: { tools: { listChanged: false } },
+    capabilities: { tools: { listChanged: true } },
     instructions: 'Paid tools are named <service>__<tool>; each call is charged to your Tollgate grant (see _meta "io.tollgate/price"). Send _meta "io.tollgate/idempotencyKey" to retry safely and "io.tollgate/reason" to say why.',
   });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...OWN_TOOLS, ...(await paidTools(deps, session))] }));
@@ -26,6 +26,12 @@ export function buildGatewayServer(deps: GatewayDeps, session: GatewaySession): 
     if (OWN_TOOL_NAMES.has(name)) return ownToolCall(deps, session, name, (request.params.arguments ?? {}) as Record<string, unknown>);
     return paidToolCall(deps, session, server, request.params, extra);
   });
+  const unsubscribe = deps.pool?.onToolsChanged(() => void server.sendToolListChanged().catch(() => {}));
+  const onclose = server.onclose;
+  server.onclose = () => {
+    unsubscribe?.();
+    onclose?.();
+  };
   return server;
 }
 

@@ -8,7 +8,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { TollgateError, type ResolvedService } from '@tollgate/core';
 
 /** Most tools read from one upstream (pages are followed up to this). */
@@ -25,17 +25,31 @@ interface Entry {
 
 export class UpstreamPool {
   readonly #entries = new Map<string, Entry>();
+  readonly #toolListeners = new Set<(slug: string) => void>();
 
   /** The connected client for a service (connecting on first use). */
   async client(resolved: ResolvedService): Promise<Client> {
     const slug = resolved.service.slug;
     let entry = this.#entries.get(slug);
     if (!entry) {
-      entry = { client: connect(resolved) };
-      this.#entries.set(slug, entry);
-      entry.client.catch(() => this.#entries.delete(slug));
+      const created: Entry = { client: connect(resolved) };
+      entry = created;
+      this.#entries.set(slug, created);
+      created.client.then((client) => {
+        // An upstream's tool list changed: forget the cached list and tell the agents' sessions.
+        client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+          created.tools = undefined;
+          for (const listener of this.#toolListeners) listener(slug);
+        });
+      }, () => this.#entries.delete(slug));
     }
     return entry.client;
+  }
+
+  /** Calls `listener` when an upstream says its tools changed; returns the unsubscribe. */
+  onToolsChanged(listener: (slug: string) => void): () => void {
+    this.#toolListeners.add(listener);
+    return () => this.#toolListeners.delete(listener);
   }
 
   /** The upstream's tools (all pages, cached for a short while). */

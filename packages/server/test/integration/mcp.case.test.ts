@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema, ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, ElicitRequestSchema, ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
 import type { Buyer, Gateway } from './harness.ts';
 import { earningsMicros, mcpClient, startMcpGateway } from './mcp-harness.ts';
@@ -258,6 +258,18 @@ for (const engine of testDatabases) {
       } finally {
         await direct.close();
       }
+    });
+
+    test('an upstream that changes its tools: list_changed reaches the agent, and the new tool is listed', async () => {
+      let changed = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+        changed++;
+      });
+      const added = await call(client, 'demo__add_tool', { name: 'fresh' });
+      assert.equal(added.isError, undefined);
+      await eventuallyTrue(async () => changed > 0);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('demo__fresh'), names.join(' '));
     });
 
     test('own tools: setup, check_budget, list_services, call_service, approval_status', async () => {
