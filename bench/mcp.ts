@@ -69,34 +69,70 @@ async function openBenchDb(): Promise<Db> {
   return db;
 }
 
-const upstream = await startUpstream();
-const db = await openBenchDb();
-const tg = await openTollgate({ db });
-const built = createApp({ tg, config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0, metrics: false } as never, logger: createLogger({ level: 'error' }) });
-const server = await startServer(built.app);
-await built.services.create({ slug: 'bench', kind: 'mcp', mcp: { url: upstream.url }, sellerId: 'sel_bench', prices: [{ type: 'fixed', price: '0.001' }] });
-const org = await tg.principals.createOrg({ name: 'Bench' });
-const user = await tg.principals.createUser({ orgId: org.id, name: 'Bench' });
-await tg.wallets.topUp({ ownerId: user.id, amount: '100000.00', reference: `bench-${randomUUID()}` });
-const { token } = await tg.grants.create({ userId: user.id, totalCap: '100000.00', services: ['*'] });
+/**
+ * `--serve <upstream url>`: the gateway side, run as its own process (as in production, and so the
+ * bench client does not share a CPU with it, just as it does not share one with the upstream).
+ * Prints `ready <gateway url> <token>`.
+ */
+async function serveGateway(upstreamUrl: string): Promise<void> {
+  const db = await openBenchDb();
+  const tg = await openTollgate({ db });
+  const built = createApp({ tg, config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0, metrics: false } as never, logger: createLogger({ level: 'error' }) });
+  const server = await startServer(built.app);
+  await built.services.create({ slug: 'bench', kind: 'mcp', mcp: { url: upstreamUrl }, sellerId: 'sel_bench', prices: [{ type: 'fixed', price: '0.001' }] });
+  const org = await tg.principals.createOrg({ name: 'Bench' });
+  const user = await tg.principals.createUser({ orgId: org.id, name: 'Bench' });
+  await tg.wallets.topUp({ ownerId: user.id, amount: '100000.00', reference: `bench-${randomUUID()}` });
+  const { token } = await tg.grants.create({ userId: user.id, totalCap: '100000.00', services: ['*'] });
+  process.stdout.write(`ready ${server.url} ${token}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', async () => {
+    await mcpGatewayOf(tg)?.close();
+    (server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    await server.close();
+    await tg.close();
+    if (process.env.TOLLGATE_BENCH_DATABASE_URL) await db.query(`DROP SCHEMA IF EXISTS bench_mcp_${process.pid} CASCADE`).catch(() => {});
+    await db.close();
+    process.exit(0);
+  });
+}
 
-const direct = await connect(upstream.url);
-const gateway = await connect(`${server.url}/mcp`, { authorization: `Bearer ${token}` });
-await run(direct, 'echo', WARMUP_CALLS);
-await run(gateway, 'bench__echo', WARMUP_CALLS);
-const d = await run(direct, 'echo', CALLS);
-const g = await run(gateway, 'bench__echo', CALLS);
-console.log(`database: ${db.kind}; ${CALLS} calls, ${CONCURRENCY} in flight`);
-console.log(`direct : ${d.cps.toFixed(0)} calls/s, p99 ${p99(d.latenciesMs).toFixed(1)} ms`);
-console.log(`gateway: ${g.cps.toFixed(0)} calls/s, p99 ${p99(g.latenciesMs).toFixed(1)} ms (${((g.cps / d.cps) * 100).toFixed(0)}% of direct)`);
+async function startGatewayProcess(upstreamUrl: string): Promise<{ url: string; token: string; stop(): void }> {
+  const child = spawn(process.execPath, [...(process.env.MCP_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MCP_BENCH_PROFILE] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', upstreamUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      const match = /ready (\S+) (\S+)/.exec(chunk.toString());
+      if (match) resolve([match[1]!, match[2]!]);
+    });
+    child.once('exit', () => reject(new Error('the gateway exited')));
+  });
+  return { url, token, stop: () => child.stdin.end() };
+}
 
-await direct.close();
-await gateway.close();
-await mcpGatewayOf(tg)?.close();
-(server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-await server.close();
-await tg.close();
-if (process.env.TOLLGATE_BENCH_DATABASE_URL) await db.query(`DROP SCHEMA IF EXISTS bench_mcp_${process.pid} CASCADE`).catch(() => {});
-await db.close();
-upstream.stop();
-console.log(JSON.stringify({ bench: 'mcp', direct_cps: Math.round(d.cps), gateway_cps: Math.round(g.cps), gateway_p99_ms: Number(p99(g.latenciesMs).toFixed(1)) }));
+const serveAt = process.argv.indexOf('--serve');
+if (serveAt >= 0) {
+  await serveGateway(process.argv[serveAt + 1]!);
+} else {
+  await main();
+}
+
+/** The measurement: direct calls first, then the same calls through the gateway process. */
+async function main(): Promise<void> {
+  const upstream = await startUpstream();
+  const tollgate = await startGatewayProcess(upstream.url);
+  const direct = await connect(upstream.url);
+  const gateway = await connect(`${tollgate.url}/mcp`, { authorization: `Bearer ${tollgate.token}` });
+  await run(direct, 'echo', WARMUP_CALLS);
+  await run(gateway, 'bench__echo', WARMUP_CALLS);
+  const d = await run(direct, 'echo', CALLS);
+  const g = await run(gateway, 'bench__echo', CALLS);
+  const engine = process.env.TOLLGATE_BENCH_DATABASE_URL ? 'postgres' : 'pglite (in-memory)';
+  console.log(`database: ${engine}; ${CALLS} calls, ${CONCURRENCY} in flight; gateway and upstream each in their own process`);
+  console.log(`direct : ${d.cps.toFixed(0)} calls/s, p99 ${p99(d.latenciesMs).toFixed(1)} ms`);
+  console.log(`gateway: ${g.cps.toFixed(0)} calls/s, p99 ${p99(g.latenciesMs).toFixed(1)} ms (${((g.cps / d.cps) * 100).toFixed(0)}% of direct)`);
+  await direct.close();
+  await gateway.close();
+  tollgate.stop();
+  upstream.stop();
+  console.log(JSON.stringify({ bench: 'mcp', direct_cps: Math.round(d.cps), gateway_cps: Math.round(g.cps), gateway_p99_ms: Number(p99(g.latenciesMs).toFixed(1)) }));
+}
