@@ -5,7 +5,7 @@
  * approvals need the server to ask the client mid-call), bound to the token that opened them, capped
  * in number and closed when idle.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -98,7 +98,7 @@ async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, req
   if (sessionId) {
     const open = sessions.get(sessionId);
     // A session answers only to the token that opened it; anything else looks like an unknown session.
-    if (!open || open.session.token !== token) {
+    if (!open || !sameToken(open.session.token, token)) {
       return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }), { status: 404, headers: { 'content-type': 'application/json' } });
     }
     open.lastSeenMs = Date.now();
@@ -119,6 +119,12 @@ async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, req
   });
   await server.connect(transport);
   return transport.handleRequest(request);
+}
+
+/** Constant-time token comparison (both sides hashed to the same length first). */
+function sameToken(a: string, b: string): boolean {
+  const digest = (t: string) => createHash('sha256').update(t).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 async function closeSession(sessions: Map<string, OpenSession>, id: string): Promise<void> {

@@ -14,7 +14,11 @@ const CALL_SERVICE_BODY_CHARS_MAX = 256 * 1024;
 
 export const OWN_TOOLS: Tool[] = [
   { name: 'setup', description: 'Whether a Tollgate token is configured and valid, and how to get one.', inputSchema: { type: 'object', properties: {} } },
-  { name: 'check_budget', description: 'What your grant can still spend, what it has spent, and which limits apply.', inputSchema: { type: 'object', properties: {} } },
+  {
+    name: 'check_budget',
+    description: 'What your grant can still spend, what it has spent (also within a task), and which limits apply.',
+    inputSchema: { type: 'object', properties: { task: { type: 'string', description: 'A task id: also report what this task has spent' } } },
+  },
   { name: 'list_services', description: 'Paid services you may call, with their prices.', inputSchema: { type: 'object', properties: {} } },
   {
     name: 'call_service',
@@ -50,7 +54,11 @@ export async function ownToolCall(deps: GatewayDeps, session: GatewaySession, na
     switch (name) {
       case 'check_budget': {
         const view = await deps.tg.grants.get(grant.id);
+        const task = typeof args.task === 'string' ? args.task : view.taskId;
+        const [spent] = task ? await deps.tg.db.query<{ micros: string | bigint }>(
+          "SELECT coalesce(sum(charged_micros), 0) AS micros FROM calls WHERE grant_id = $1 AND task_id = $2 AND state = 'captured'", [grant.id, task]) : [];
         return jsonResult({
+          ...(task ? { task: { id: task, spent: formatMicros(BigInt(spent?.micros ?? 0)) } } : {}),
           grantId: view.id, status: view.status, taskId: view.taskId, remaining: formatMicros(view.remainingMicros), spent: formatMicros(view.spentMicros),
           held: formatMicros(view.heldMicros), totalCap: formatMicros(view.totalCapMicros),
           perCallCap: view.perCallCapMicros === null ? null : formatMicros(view.perCallCapMicros),

@@ -277,6 +277,9 @@ for (const engine of testDatabases) {
       assert.equal((setup.structuredContent as { valid: boolean }).valid, true);
       const budget = await call(client, 'check_budget', {});
       assert.match(String((budget.structuredContent as { remaining: string }).remaining), /^\d+\.\d+$/);
+      await call(client, 'demo__echo', { text: 'task' }, { 'io.tollgate/task': 'budget-task' });
+      const inTask = await call(client, 'check_budget', { task: 'budget-task' });
+      assert.deepEqual((inTask.structuredContent as { task: unknown }).task, { id: 'budget-task', spent: '0.01' });
       const listed = await call(client, 'list_services', {});
       const slugs = (listed.structuredContent as { services: { slug: string }[] }).services.map((s) => s.slug);
       assert.ok(slugs.includes('demo') && slugs.includes('up'));
