@@ -44,6 +44,8 @@ export interface SettleInput {
   chargeFailures?: boolean;
   summary?: string;
   latencyMs?: number;
+  /** The tool or route (for the seller's usage events). */
+  tool?: string;
 }
 
 export interface SettleAnswer {

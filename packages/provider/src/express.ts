@@ -60,7 +60,7 @@ export function paidExpressRoute(options: PaidRouteOptions): ExpressMiddleware {
     const settle = (status: 'ok' | 'tool_error' | 'cancelled') => {
       if (settled) return;
       settled = true;
-      void client.settle({ callId, status, latencyMs: Math.round(performance.now() - startedMs) }).catch(() => {});
+      void client.settle({ callId, tool, status, latencyMs: Math.round(performance.now() - startedMs) }).catch(() => {});
     };
     res.on('finish', () => settle(res.statusCode >= 200 && res.statusCode < 300 ? 'ok' : 'tool_error'));
     res.on('close', () => settle('cancelled'));

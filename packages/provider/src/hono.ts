@@ -24,9 +24,10 @@ export function paidRoute(options: PaidRouteOptions): MiddlewareHandler {
     if (!apiKey) return c.json({ code: 'token_invalid', status: 401, detail: 'Send your API key as Authorization: Bearer <key>' }, 401, { 'www-authenticate': 'Bearer realm="tollgate"' });
     const idempotencyKey = c.req.header('idempotency-key') ?? randomUUID();
     const startedMs = performance.now();
+    const tool = options.tool ?? `${c.req.method} ${c.req.path}`;
     let callId: string;
     try {
-      const answer = await client.authorize({ service: options.service, tool: options.tool ?? `${c.req.method} ${c.req.path}`, apiKey, idempotencyKey, price: options.price, fingerprint: `${c.req.method} ${c.req.url}`.slice(0, 200) });
+      const answer = await client.authorize({ service: options.service, tool, apiKey, idempotencyKey, price: options.price, fingerprint: `${c.req.method} ${c.req.url}`.slice(0, 200) });
       if (answer.type === 'in_flight') return c.json({ code: 'call_in_flight', callId: answer.callId }, 409, { 'retry-after': String(answer.retryAfterSeconds) });
       if (answer.type === 'replayed') return c.json({ code: 'already_settled', callId: answer.callId, charged: answer.charged }, 409, { 'x-tollgate-call-id': answer.callId, 'x-tollgate-charge': answer.charged });
       callId = answer.callId;
@@ -37,11 +38,11 @@ export function paidRoute(options: PaidRouteOptions): MiddlewareHandler {
     try {
       await next();
     } catch (error) {
-      await client.settle({ callId, status: 'upstream_failed' }).catch(() => {});
+      await client.settle({ callId, tool, status: 'upstream_failed' }).catch(() => {});
       throw error;
     }
     const ok = c.res.status >= 200 && c.res.status < 300;
-    const settled = await client.settle({ callId, status: ok ? 'ok' : 'tool_error', latencyMs: Math.round(performance.now() - startedMs) });
+    const settled = await client.settle({ callId, tool, status: ok ? 'ok' : 'tool_error', latencyMs: Math.round(performance.now() - startedMs) });
     c.res.headers.set('x-tollgate-call-id', settled.callId);
     c.res.headers.set('x-tollgate-charge', settled.charged);
     c.res.headers.set('x-tollgate-remaining', settled.remaining);

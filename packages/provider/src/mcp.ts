@@ -87,24 +87,24 @@ export function createPaidTools(options: PaidToolsOptions): PaidTools {
           if (error instanceof ProviderError) return refusal(error.code, error.problem);
           throw error;
         }
-        return run(client, options, { callId, price: toolOptions.price, startedMs }, () => callback(args, extra));
+        return run(client, options, { callId, tool: toolName, price: toolOptions.price, startedMs }, () => callback(args, extra));
       };
     },
   };
 }
 
-async function run(client: ProviderClient, options: PaidToolsOptions, call: { callId: string; price: ToolPrice; startedMs: number }, invoke: () => CallToolResult | Promise<CallToolResult>): Promise<CallToolResult> {
+async function run(client: ProviderClient, options: PaidToolsOptions, call: { callId: string; tool: string; price: ToolPrice; startedMs: number }, invoke: () => CallToolResult | Promise<CallToolResult>): Promise<CallToolResult> {
   let result: CallToolResult;
   try {
     result = await invoke();
   } catch (error) {
-    await client.settle({ callId: call.callId, status: 'upstream_failed', summary: 'the tool threw' }).catch(() => {});
+    await client.settle({ callId: call.callId, tool: call.tool, status: 'upstream_failed', summary: 'the tool threw' }).catch(() => {});
     throw error;
   }
   const ok = !result.isError;
   const actual = ok && typeof call.price !== 'string' ? call.price.actual(result) : undefined;
   const settled: SettleAnswer = await client.settle({
-    callId: call.callId, status: ok ? 'ok' : 'tool_error', chargeFailures: options.chargeFailures ?? false,
+    callId: call.callId, tool: call.tool, status: ok ? 'ok' : 'tool_error', chargeFailures: options.chargeFailures ?? false,
     latencyMs: Math.round(performance.now() - call.startedMs), ...(actual !== undefined ? { actual } : {}),
   });
   return withReceipt(result, { callId: settled.callId, charge: settled.charged, remaining: settled.remaining, outcome: settled.outcome });

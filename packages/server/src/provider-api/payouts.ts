@@ -5,6 +5,7 @@
  * with the rail's reference, `failed` voids it and the money is back in earnings. The `payouts` row
  * keeps the state and reference; the ledger is the truth about the money.
  */
+import { createHash } from 'node:crypto';
 import { LEDGER, SYSTEM_ACCOUNTS, TRANSFER_CODE, TRANSFER_FLAGS, TollgateError, accountId, formatMicros, newId, parseMicros, type Tollgate } from '@tollgate/core';
 
 export interface Payout {
@@ -43,24 +44,32 @@ export const PAYOUTS_PAGE_MAX = 500;
 export class Payouts {
   constructor(readonly tg: Tollgate) {}
 
-  /** Holds `amount` of the seller's earnings for a payout; `insufficient_funds` when they have less. */
-  async request(sellerId: string, amount: string): Promise<Payout> {
+  /**
+   * Holds `amount` of the seller's earnings for a payout; `insufficient_funds` when they have less.
+   * With an `idempotencyKey`, a repeat returns the first payout (another amount is a conflict).
+   */
+  async request(sellerId: string, amount: string, idempotencyKey?: string): Promise<Payout> {
     const amountMicros = parseMicros(amount, { field: 'amount' });
     if (amountMicros <= 0n) throw new TollgateError('invalid_request', 'amount: must be more than zero', { field: 'amount' });
+    const id = idempotencyKey ? `po_${createHash('sha256').update(`${sellerId}\n${idempotencyKey}`).digest('hex').slice(0, 24)}` : newId('po');
+    if (idempotencyKey) {
+      const existing = await this.get(id).catch(() => undefined);
+      if (existing && existing.amountMicros !== amountMicros) throw new TollgateError('idempotency_conflict', 'this idempotency key was used for another payout amount', { payoutId: id });
+      if (existing) return existing;
+    }
     const [account] = await this.tg.ledger.lookupAccounts([accountId.earnings(sellerId)]);
     if (!account) throw new TollgateError('insufficient_funds', `seller ${sellerId} has no earnings yet`, { sellerId, availableMicros: '0' });
-    const id = newId('po');
     const transferId = `payout:${id}`;
     const [result] = await this.tg.ledger.createTransfers([{
       id: transferId, debitAccountId: account.id, creditAccountId: SYSTEM_ACCOUNTS.externalPayouts, amount: amountMicros,
       ledger: LEDGER.money, code: TRANSFER_CODE.payout, flags: TRANSFER_FLAGS.pending, metadata: { payoutId: id, sellerId },
     }]);
-    if (result?.status !== 'created') {
+    if (result?.status !== 'created' && result?.status !== 'exists') {
       const available = account.creditsPosted - account.debitsPosted - account.debitsPending;
       throw new TollgateError('insufficient_funds', `Earnings available for a payout: ${formatMicros(available)}`, { sellerId, availableMicros: available.toString(), status: result?.status ?? 'unknown' });
     }
     await this.tg.db.query(
-      `INSERT INTO payouts (id, seller_id, amount_micros, currency, status, transfer_id) VALUES ($1, $2, $3, $4, 'pending', $5)`,
+      `INSERT INTO payouts (id, seller_id, amount_micros, currency, status, transfer_id) VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (id) DO NOTHING`,
       [id, sellerId, amountMicros.toString(), account.currency, transferId],
     );
     return this.get(id);

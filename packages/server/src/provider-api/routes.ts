@@ -16,6 +16,8 @@ import { TollgateError, formatMicros, parseMicros, PriceString, type ServiceRegi
 import { route, type RouteDef } from '../admin/route.ts';
 import { requireOrg, sellerFilter } from '../admin/routes/deps.ts';
 import type { ApiKeyPrincipal } from '../middleware/api-key/index.ts';
+import { defaultUsageSink } from '../mcp/http.ts';
+import type { UsageSink, UsageStatus } from '../usage/index.ts';
 import { Payouts } from './payouts.ts';
 
 const Id = z.string().min(1).max(200);
@@ -44,6 +46,8 @@ const SettleBody = z.strictObject({
   chargeFailures: z.boolean().default(false),
   summary: z.string().max(300).optional(),
   latencyMs: z.number().int().min(0).max(86_400_000).optional(),
+  /** The tool or route, for the usage event. */
+  tool: z.string().min(1).max(200).optional(),
 });
 
 const CreateKeyBody = z.strictObject({
@@ -72,36 +76,73 @@ function authorizationView(a: Authorization): Record<string, unknown> {
 interface Deps {
   tg: Tollgate;
   services: ServiceRegistry;
+  /** Where seller-side calls are metered (edge `sdk`); defaults to the usage_events table. */
+  usage?: UsageSink;
 }
 
 /** Every `/v1/provider` route: paid calls for sellers, per-user keys, payouts. */
 export function providerRoutes(deps: Deps): RouteDef[] {
-  return [...callRoutes(deps), ...keyRoutes(deps), ...payoutRoutes(new Payouts(deps.tg))];
+  const usage = deps.usage ?? defaultUsageSink(deps.tg);
+  return [...callRoutes({ ...deps, usage }), ...keyRoutes(deps), ...payoutRoutes(new Payouts(deps.tg))];
 }
 
-function callRoutes({ tg, services }: Deps): RouteDef[] {
+interface Metered {
+  service: string;
+  tool: string;
+  status: UsageStatus;
+  code?: string;
+  callId?: string;
+  userId: string | null;
+  grantId: string | null;
+  latencyMs: number;
+  units?: bigint;
+  chargeMicros: bigint;
+}
+
+function meter(usage: UsageSink, m: Metered): void {
+  void usage.write({
+    at: new Date(), edge: 'sdk', principalId: m.userId, grantId: m.grantId, service: m.service, tool: m.tool, status: m.status,
+    ...(m.code ? { code: m.code } : {}), ...(m.callId ? { callId: m.callId } : {}), latencyMs: m.latencyMs,
+    ...(m.units !== undefined ? { units: m.units } : {}), chargeMicros: m.chargeMicros,
+  }).catch(() => {});
+}
+
+function callRoutes({ tg, services, usage }: Deps & { usage: UsageSink }): RouteDef[] {
   return [
     route({ method: 'post', path: '/v1/provider/authorize', tag: 'provider', summary: "Authorize a paid call to one of the seller's services with the caller's API key (holds the price)", roles: ['seller', 'admin'], body: AuthorizeBody,
       handler: async ({ body, principal }) => {
         const resolved = await ownService(services, principal, body.service);
-        const authorization = await tg.guard.authorize({
-          token: body.apiKey, idempotencyKey: body.idempotencyKey, fingerprint: body.fingerprint ?? `${body.service} ${body.tool} ${body.idempotencyKey}`,
-          service: resolved.ref, tool: body.tool, priceMicros: parseMicros(body.price, { field: 'price' }), pricing: body.pricing, edge: 'sdk',
-          ...(body.taskId ? { taskId: body.taskId } : {}), ...(body.reason ? { reason: body.reason } : {}), ...(body.approvalId ? { approvalId: body.approvalId } : {}),
-        });
-        return authorizationView(authorization);
+        try {
+          const authorization = await tg.guard.authorize({
+            token: body.apiKey, idempotencyKey: body.idempotencyKey, fingerprint: body.fingerprint ?? `${body.service} ${body.tool} ${body.idempotencyKey}`,
+            service: resolved.ref, tool: body.tool, priceMicros: parseMicros(body.price, { field: 'price' }), pricing: body.pricing, edge: 'sdk',
+            ...(body.taskId ? { taskId: body.taskId } : {}), ...(body.reason ? { reason: body.reason } : {}), ...(body.approvalId ? { approvalId: body.approvalId } : {}),
+          });
+          return authorizationView(authorization);
+        } catch (error) {
+          // Refused calls are metered (charge 0), attributed to the key's user when the key is valid.
+          const grant = await tg.grants.authenticate(body.apiKey).catch(() => undefined);
+          const code = error instanceof TollgateError ? error.code : 'internal';
+          meter(usage, { service: body.service, tool: body.tool, status: 'refused', code, userId: grant?.userId ?? null, grantId: grant?.id ?? null, latencyMs: 0, chargeMicros: 0n });
+          throw error;
+        }
       } }),
     route({ method: 'post', path: '/v1/provider/settle', tag: 'provider', summary: 'Settle an authorized call: capture on ok (the actual amount for usage pricing), void otherwise', roles: ['seller', 'admin'], body: SettleBody,
       handler: async ({ body, principal }) => {
-        const [call] = await tg.db.query<{ service_id: string }>('SELECT service_id FROM calls WHERE id = $1', [body.callId]);
+        const [call] = await tg.db.query<{ service_id: string; user_id: string; grant_id: string }>('SELECT service_id, user_id, grant_id FROM calls WHERE id = $1', [body.callId]);
         if (!call) throw new TollgateError('not_found', `no call ${body.callId}`, { callId: body.callId });
-        await ownService(services, principal, (await services.get(call.service_id)).slug);
+        const slug = (await services.get(call.service_id)).slug;
+        await ownService(services, principal, slug);
         const settled = await tg.guard.settle({
           callId: body.callId, status: body.status, chargeFailures: body.chargeFailures,
           ...(body.actual !== undefined ? { actualMicros: parseMicros(body.actual, { field: 'actual' }) } : {}),
           ...(body.units !== undefined ? { units: BigInt(body.units) } : {}),
           ...(body.summary ? { summary: body.summary } : {}), ...(body.latencyMs !== undefined ? { latencyMs: body.latencyMs } : {}),
         });
+        if (!settled.replay) {
+          meter(usage, { service: slug, tool: body.tool ?? '', status: body.status, callId: body.callId, userId: call.user_id, grantId: call.grant_id,
+            latencyMs: body.latencyMs ?? 0, chargeMicros: settled.chargedMicros, ...(body.units !== undefined ? { units: BigInt(body.units) } : {}) });
+        }
         return { callId: settled.callId, outcome: settled.outcome, charged: formatMicros(settled.chargedMicros), remaining: formatMicros(settled.remainingMicros), replay: settled.replay };
       } }),
   ];
@@ -133,11 +174,11 @@ function keyRoutes({ tg, services }: Deps): RouteDef[] {
 function payoutRoutes(payouts: Payouts): RouteDef[] {
   return [
     route({ method: 'post', path: '/v1/provider/payouts', tag: 'provider', summary: "Request a payout of the seller's earnings (held until paid or failed)", roles: ['seller', 'admin'], status: 201,
-      body: z.strictObject({ amount: PriceString, sellerId: Id.optional() }),
+      body: z.strictObject({ amount: PriceString, sellerId: Id.optional(), idempotencyKey: z.string().regex(/^[\x21-\x7e]{1,200}$/).optional() }),
       handler: async ({ body, principal }) => {
         const sellerId = principal.role === 'seller' ? principal.sellerId : body.sellerId;
         if (!sellerId) throw new TollgateError('invalid_request', 'sellerId: required for an admin key', { field: 'sellerId' });
-        return payouts.request(sellerId, body.amount);
+        return payouts.request(sellerId, body.amount, body.idempotencyKey);
       } }),
     route({ method: 'get', path: '/v1/provider/payouts', tag: 'provider', summary: 'List payouts (a seller key sees its own)', roles: ['seller', 'admin'], query: z.strictObject({ sellerId: Id.optional() }),
       handler: async ({ query, principal }) => ({ items: await payouts.list(sellerFilter(principal, query.sellerId)) }) }),

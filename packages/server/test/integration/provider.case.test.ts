@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { createPaidTools, paidExpressRoute, paidRoute, perUnit } from '@tollgate/provider';
 import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
 import { startServer, type RunningServer } from '../../src/index.ts';
-import { startGateway, type Buyer, type Gateway } from './harness.ts';
+import { eventually, startGateway, type Buyer, type Gateway } from './harness.ts';
 import { earningsMicros } from './mcp-harness.ts';
 
 const SELLER = 'sel_weather';
@@ -174,7 +174,10 @@ for (const engine of testDatabases) {
       const failed = (await (await api(`/v1/provider/payouts/${first.id}/failed`, { body: { reason: 'bank rejected' } })).json()) as { status: string };
       assert.equal(failed.status, 'failed');
       assert.equal(await earningsMicros(gw, SELLER), available, 'returned');
-      const second = (await (await api('/v1/provider/payouts', { key: sellerKey, body: { amount: '0.01' } })).json()) as { id: string };
+      const second = (await (await api('/v1/provider/payouts', { key: sellerKey, body: { amount: '0.01', idempotencyKey: 'po-2' } })).json()) as { id: string };
+      const repeated = (await (await api('/v1/provider/payouts', { key: sellerKey, body: { amount: '0.01', idempotencyKey: 'po-2' } })).json()) as { id: string };
+      assert.equal(repeated.id, second.id, 'a repeated request is the same payout');
+      assert.equal(await earningsMicros(gw, SELLER), available - 10_000n, 'held once');
       const paid = (await (await api(`/v1/provider/payouts/${second.id}/paid`, { body: { reference: 'wire-123' } })).json()) as { status: string; reference: string };
       assert.deepEqual([paid.status, paid.reference], ['paid', 'wire-123']);
       assert.equal(await earningsMicros(gw, SELLER), available - 10_000n);
@@ -184,6 +187,12 @@ for (const engine of testDatabases) {
       assert.equal(sellerCannotPay.status, 403);
       const listed = (await (await api('/v1/provider/payouts', { method: 'GET', key: sellerKey })).json()) as { items: unknown[] };
       assert.equal(listed.items.length, 2);
+      await eventually(async () => {
+        const rows = await gw.db.query<{ status: string; tool: string }>(`SELECT status, tool FROM usage_events WHERE edge = 'sdk' AND service = 'weather'`);
+        assert.ok(rows.some((r) => r.status === 'ok' && r.tool === 'forecast'), JSON.stringify(rows));
+        assert.ok(rows.some((r) => r.status === 'tool_error' && r.tool === 'broken'));
+        assert.ok(rows.some((r) => r.status === 'refused'));
+      });
     });
   });
 }
