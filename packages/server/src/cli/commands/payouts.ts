@@ -10,13 +10,13 @@ import { Payouts, type Payout } from '../../provider-api/payouts.ts';
 import { fail, printJson, printTable } from '../output.ts';
 import { targetArgs, withTarget, type TargetArgs } from '../target.ts';
 
-type Action = { kind: 'request'; sellerId?: string; amount: string } | { kind: 'list'; sellerId?: string } | { kind: 'paid'; id: string; reference: string } | { kind: 'failed'; id: string; reason: string };
+type Action = { kind: 'request'; sellerId?: string; amount: string; idempotencyKey?: string } | { kind: 'list'; sellerId?: string } | { kind: 'paid'; id: string; reference: string } | { kind: 'failed'; id: string; reason: string };
 
 async function perform(args: TargetArgs, action: Action): Promise<unknown> {
   if (args.database) return onDatabase(args.database, action);
   return withTarget(args, (t) => {
     switch (action.kind) {
-      case 'request': return t.request('POST', '/v1/provider/payouts', { amount: action.amount, ...(action.sellerId ? { sellerId: action.sellerId } : {}) });
+      case 'request': return t.request('POST', '/v1/provider/payouts', { amount: action.amount, ...(action.sellerId ? { sellerId: action.sellerId } : {}), ...(action.idempotencyKey ? { idempotencyKey: action.idempotencyKey } : {}) });
       case 'list': return t.request('GET', `/v1/provider/payouts${action.sellerId ? `?sellerId=${encodeURIComponent(action.sellerId)}` : ''}`);
       case 'paid': return t.request('POST', `/v1/provider/payouts/${encodeURIComponent(action.id)}/paid`, { reference: action.reference });
       case 'failed': return t.request('POST', `/v1/provider/payouts/${encodeURIComponent(action.id)}/failed`, { reason: action.reason });
@@ -32,7 +32,7 @@ async function onDatabase(url: string, action: Action): Promise<unknown> {
     switch (action.kind) {
       case 'request':
         if (!action.sellerId) throw new Error('--seller is required with --database');
-        return await payouts.request(action.sellerId, action.amount);
+        return await payouts.request(action.sellerId, action.amount, action.idempotencyKey);
       case 'list': return { items: await payouts.list(action.sellerId) };
       case 'paid': return await payouts.markPaid(action.id, action.reference);
       case 'failed': return await payouts.markFailed(action.id, action.reason);
@@ -51,9 +51,9 @@ function show(args: TargetArgs, result: unknown): void {
 
 const request = defineCommand({
   meta: { name: 'request', description: 'Request a payout of earnings (held until paid or failed)' },
-  args: { ...targetArgs, amount: { type: 'positional', required: true, description: 'Amount, e.g. 25.00' }, seller: { type: 'string', description: 'Seller id (admin key or --database)' } },
+  args: { ...targetArgs, amount: { type: 'positional', required: true, description: 'Amount, e.g. 25.00' }, seller: { type: 'string', description: 'Seller id (admin key or --database)' }, key: { type: 'string', description: 'Idempotency key: a repeat returns the same payout' } },
   async run({ args }) {
-    await perform(args, { kind: 'request', amount: args.amount, ...(args.seller ? { sellerId: args.seller } : {}) }).then((r) => show(args, r), fail);
+    await perform(args, { kind: 'request', amount: args.amount, ...(args.seller ? { sellerId: args.seller } : {}), ...(args.key ? { idempotencyKey: args.key } : {}) }).then((r) => show(args, r), fail);
   },
 });
 
