@@ -5,7 +5,7 @@
  * `call_service` goes through the same proxy (and guard) as any HTTP client.
  */
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { TollgateError, formatMicros, matchesPattern } from '@tollgate/core';
+import { TollgateError, accountId, formatMicros, matchesPattern } from '@tollgate/core';
 import type { GatewayDeps, GatewaySession } from './deps.ts';
 import { problemResult, jsonResult } from './results.ts';
 
@@ -52,20 +52,8 @@ export async function ownToolCall(deps: GatewayDeps, session: GatewaySession, na
     if (name === 'setup') return jsonResult(setup(session));
     const grant = requireGrant(session);
     switch (name) {
-      case 'check_budget': {
-        const view = await deps.tg.grants.get(grant.id);
-        const task = typeof args.task === 'string' ? args.task : view.taskId;
-        const [spent] = task ? await deps.tg.db.query<{ micros: string | bigint }>(
-          "SELECT coalesce(sum(charged_micros), 0) AS micros FROM calls WHERE grant_id = $1 AND task_id = $2 AND state = 'captured'", [grant.id, task]) : [];
-        return jsonResult({
-          ...(task ? { task: { id: task, spent: formatMicros(BigInt(spent?.micros ?? 0)) } } : {}),
-          grantId: view.id, status: view.status, taskId: view.taskId, remaining: formatMicros(view.remainingMicros), spent: formatMicros(view.spentMicros),
-          held: formatMicros(view.heldMicros), totalCap: formatMicros(view.totalCapMicros),
-          perCallCap: view.perCallCapMicros === null ? null : formatMicros(view.perCallCapMicros),
-          ratePerMinute: view.ratePerMinute, services: view.services, tools: view.tools, expiresAt: view.expiresAt?.toISOString() ?? null,
-          note: 'The user, project and org monthly limits of your organisation also apply; a refusal names the one that blocked.',
-        });
-      }
+      case 'check_budget':
+        return jsonResult(await checkBudget(deps, grant, args));
       case 'list_services': {
         const services = (await deps.services.list()).filter((s) => !s.disabled && grant.services.some((p) => matchesPattern(p, s.slug)));
         return jsonResult({ services: services.map((s) => ({ slug: s.slug, name: s.name, kind: s.kind, category: s.category, prices: s.prices, freeCallsPerMonth: s.freeCallsPerMonth })) });
@@ -85,6 +73,36 @@ export async function ownToolCall(deps: GatewayDeps, session: GatewaySession, na
   } catch (error) {
     return problemResult(error);
   }
+}
+
+/** The grant's budget, the task's spend, the wallet, and the monthly limits of the user and org. */
+async function checkBudget(deps: GatewayDeps, grant: NonNullable<GatewaySession['grant']>, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { tg } = deps;
+  const view = await tg.grants.get(grant.id);
+  const task = typeof args.task === 'string' ? args.task : view.taskId;
+  const [spent] = task ? await tg.db.query<{ micros: string | bigint }>(
+    "SELECT coalesce(sum(charged_micros), 0) AS micros FROM calls WHERE grant_id = $1 AND task_id = $2 AND state = 'captured'", [grant.id, task]) : [];
+  const [user, org, wallet] = await Promise.all([tg.principals.getUser(grant.userId), tg.principals.getOrg(grant.orgId), tg.wallets.balance(grant.userId)]);
+  // Monthly limit accounts are named per calendar month (UTC), as the guard names them.
+  const month = new Date().toISOString().slice(0, 7);
+  const monthly = [
+    { kind: 'user_monthly', id: accountId.limit('user_monthly', user.id, month), capMicros: user.monthlyLimitMicros },
+    { kind: 'org_monthly', id: accountId.limit('org_monthly', org.id, month), capMicros: org.monthlyLimitMicros },
+  ].filter((l) => l.capMicros !== null);
+  const usage = await tg.limitBook.usage(monthly.map((l) => l.id));
+  return {
+    grantId: view.id, status: view.status, remaining: formatMicros(view.remainingMicros), spent: formatMicros(view.spentMicros),
+    held: formatMicros(view.heldMicros), totalCap: formatMicros(view.totalCapMicros),
+    perCallCap: view.perCallCapMicros === null ? null : formatMicros(view.perCallCapMicros),
+    ratePerMinute: view.ratePerMinute, services: view.services, tools: view.tools, expiresAt: view.expiresAt?.toISOString() ?? null,
+    ...(task ? { task: { id: task, spent: formatMicros(BigInt(spent?.micros ?? 0)) } } : {}),
+    wallet: { available: formatMicros(wallet.availableMicros), currency: wallet.currency },
+    monthlyLimits: monthly.map((l) => {
+      const u = usage.get(l.id);
+      return { kind: l.kind, cap: formatMicros(l.capMicros!), remaining: formatMicros(u ? u.remainingMicros : l.capMicros!) };
+    }),
+    note: 'A refusal names the limit that blocked (budget_exceeded: limit, used, remaining). Project, service and agent limits also apply where set.',
+  };
 }
 
 function setup(session: GatewaySession): Record<string, unknown> {

@@ -280,6 +280,18 @@ for (const engine of testDatabases) {
       await call(client, 'demo__echo', { text: 'task' }, { 'io.tollgate/task': 'budget-task' });
       const inTask = await call(client, 'check_budget', { task: 'budget-task' });
       assert.deepEqual((inTask.structuredContent as { task: unknown }).task, { id: 'budget-task', spent: '0.01' });
+      const org = await gw.tg.principals.createOrg({ name: 'Limited', monthlyLimit: '50.00' });
+      const user = await gw.tg.principals.createUser({ orgId: org.id, name: 'Lin', monthlyLimit: '5.00' });
+      await gw.tg.wallets.topUp({ ownerId: user.id, amount: '20.00', reference: `limited-${user.id}` });
+      const limited = await mcpClient(gw, (await gw.tg.grants.create({ userId: user.id, totalCap: '1.00', services: ['*'] })).token);
+      try {
+        await call(limited, 'demo__echo', { text: 'x' });
+        const limits = (await call(limited, 'check_budget', {})).structuredContent as { monthlyLimits: unknown; wallet: { available: string } };
+        assert.deepEqual(limits.monthlyLimits, [{ kind: 'user_monthly', cap: '5.00', remaining: '4.99' }, { kind: 'org_monthly', cap: '50.00', remaining: '49.99' }]);
+        assert.equal(limits.wallet.available, '19.99');
+      } finally {
+        await limited.close();
+      }
       const listed = await call(client, 'list_services', {});
       const slugs = (listed.structuredContent as { services: { slug: string }[] }).services.map((s) => s.slug);
       assert.ok(slugs.includes('demo') && slugs.includes('up'));
