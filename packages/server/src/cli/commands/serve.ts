@@ -13,6 +13,7 @@ import { demoEnabled, loadConfig } from '../../config/index.ts';
 import { demoUpstreamApp } from '../../demo/upstreams.ts';
 import { seedDemo, type DemoInfo } from '../../demo/seed.ts';
 import { createLogger } from '../../logger.ts';
+import { mcpGatewayOf } from '../../mcp/index.ts';
 import { startServer } from '../../server.ts';
 import { randomBytes } from 'node:crypto';
 import { fail } from '../output.ts';
@@ -77,6 +78,8 @@ async function runServe(args: { database?: string; port?: string; host?: string;
     if (stopping) return;
     stopping = true;
     process.stdout.write('\nStopping: finishing running calls…\n');
+    // Open MCP sessions hold SSE streams that would keep the server from closing.
+    await mcpGatewayOf(tg)?.close();
     await server.close();
     await stopBackground();
     await demoUpstream?.close();
