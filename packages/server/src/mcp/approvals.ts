@@ -29,13 +29,11 @@ export async function authorizeInConversation(deps: GatewayDeps, server: Server,
       await deps.tg.approvals.decide(approvalId, { decision: 'deny', decidedBy: 'mcp:elicitation', note: 'denied in the MCP client' });
       throw new TollgateError('approval_denied', 'The person declined this call in the MCP client', { approvalId });
     }
-    const approval = await deps.tg.approvals.get(approvalId);
     await deps.tg.approvals.decide(approvalId, {
       decision: 'approve',
       decidedBy: 'mcp:elicitation',
       note: 'approved in the MCP client',
-      // "For this task" widens a one-call approval; a cap raise keeps what was asked.
-      ...(decision === 'approve_task' && approval.scope === 'call' && request.taskId ? { scope: 'task' as const } : {}),
+      ...(decision === 'approve_task' ? { scope: 'task' as const } : {}),
     });
     return deps.tg.guard.authorize({ ...request, approvalId });
   }
@@ -49,6 +47,10 @@ async function ask(deps: GatewayDeps, server: Server, request: CallRequest, appr
     `Why it asks: ${approval.explanation ?? approval.trigger ?? 'policy'}.`,
     request.reason ? `The agent says: "${request.reason}".` : 'The agent gave no reason.',
   ];
+  // "For this task" only means something for a one-call approval of a call that names its task.
+  const forTask = request.taskId !== undefined && approval.scope === 'call';
+  const choices = forTask ? [...CHOICES] : ['approve_once', 'deny'];
+  const titles = forTask ? ['Approve once', 'Approve for this task', 'Deny'] : ['Approve', 'Deny'];
   let answer;
   try {
     answer = await server.elicitInput({
@@ -56,7 +58,7 @@ async function ask(deps: GatewayDeps, server: Server, request: CallRequest, appr
       requestedSchema: {
         type: 'object',
         properties: {
-          decision: { type: 'string', title: 'Decision', enum: [...CHOICES], enumNames: ['Approve once', 'Approve for this task', 'Deny'] },
+          decision: { type: 'string', title: 'Decision', enum: choices, enumNames: titles },
         },
         required: ['decision'],
       },
@@ -67,5 +69,5 @@ async function ask(deps: GatewayDeps, server: Server, request: CallRequest, appr
   if (answer.action === 'decline') return 'deny';
   if (answer.action !== 'accept') return undefined;
   const choice = answer.content?.decision;
-  return CHOICES.find((c) => c === choice) ?? 'deny';
+  return CHOICES.find((c) => c === choice && choices.includes(c)) ?? 'deny';
 }

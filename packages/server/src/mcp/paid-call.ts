@@ -10,6 +10,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { CallToolResultSchema, ErrorCode, McpError, type CallToolRequest, type CallToolResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { TollgateError, quote, usageChargeMicros, type CallRequest, type CallStatus, type Quote, type ResolvedService } from '@tollgate/core';
+import type { UsageStatus } from '../usage/index.ts';
 import { authorizeInConversation } from './approvals.ts';
 import type { GatewayDeps, GatewaySession } from './deps.ts';
 import { META, problemResult, withCharge } from './results.ts';
@@ -157,7 +158,8 @@ function unitsOf(result: CallToolResult, priced: Quote): bigint | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? BigInt(value) : undefined;
 }
 
-export async function record(deps: GatewayDeps, session: GatewaySession | undefined, e: { service: string; tool: string; status: import('../usage/index.ts').UsageStatus; code?: string; callId?: string; startedMs: number; chargeMicros: bigint; units?: bigint }): Promise<void> {
+/** One usage event for a gateway call; the sink writes it off the call path. */
+export async function record(deps: GatewayDeps, session: GatewaySession | undefined, e: { service: string; tool: string; status: UsageStatus; code?: string; callId?: string; startedMs: number; chargeMicros: bigint; units?: bigint }): Promise<void> {
   await deps.usage.write({
     at: new Date(),
     edge: 'mcp',
