@@ -81,7 +81,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.use('/proxy/*', proxyUsage({ tg, sink: defaultUsageSink(tg) }));
   app.all('/proxy/:service', handler);
   app.all('/proxy/:service/*', handler);
-  app.route('/mcp', createMcpGateway({ tg, services, proxyFetch: async (request) => app.fetch(request) }).routes);
+  app.route('/mcp', createMcpGateway({ tg, services, logger, proxyFetch: async (request) => app.fetch(request) }).routes);
 
   if (config.corsOrigins.length > 0) {
     app.use('/v1/*', cors({ origin: config.corsOrigins, allowHeaders: ['authorization', 'content-type', 'x-api-key'], maxAge: 600 }));

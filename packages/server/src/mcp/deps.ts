@@ -3,6 +3,7 @@
  * What the MCP gateway needs, and what it knows about one agent session.
  */
 import type { Grant, ServiceRegistry, Tollgate } from '@tollgate/core';
+import type { Logger } from '../logger.ts';
 import type { UsageSink } from '../usage/index.ts';
 import type { UpstreamPool } from './upstreams.ts';
 
@@ -21,6 +22,8 @@ export interface GatewayDeps {
    * answer its own approval questions: approvals then go through the API/dashboard only.
    */
   elicitApprovals?: boolean;
+  /** Where unexpected errors (bugs) are logged; refusals are not errors. */
+  logger?: Logger;
   /** How long an elicited approval question may stay open. */
   elicitTimeoutMs?: number;
 }

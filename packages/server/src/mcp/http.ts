@@ -62,6 +62,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
     try {
       return await handle(deps, sessions, c.req.raw);
     } catch (error) {
+      if (!(error instanceof TollgateError)) deps.logger?.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'mcp request failed');
       return problemResponse(toTollgateError(error), c.req.path, unauthorizedHeaders(error));
     }
   });

@@ -78,6 +78,7 @@ export async function paidToolCall(deps: GatewayDeps, session: GatewaySession, s
     }
     return await forward(deps, session, { resolved, priced, tool: names.tool, callId: authorization.callId, free: authorization.free, holdMicros: authorization.holdMicros, startedMs }, params, extra);
   } catch (error) {
+    if (!(error instanceof TollgateError)) deps.logger?.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error), tool: params.name }, 'mcp tools/call failed');
     const mapped = error instanceof TollgateError ? error : new TollgateError('internal', 'An internal error occurred; it has been logged');
     await record(deps, session, { ...usage, status: 'refused', code: mapped.code, startedMs, chargeMicros: 0n });
     return problemResult(mapped);
