@@ -8,7 +8,7 @@
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { TollgateError, formatMicros, type Authorization, type CallRequest } from '@tollgate/core';
-import type { GatewayDeps } from './deps.ts';
+import { SESSION_TASK_APPROVALS_MAX, type GatewayDeps, type GatewaySession } from './deps.ts';
 import type { Extra } from './paid-call.ts';
 
 /** How long the person has to answer an elicited approval. */
@@ -16,7 +16,10 @@ export const ELICIT_TIMEOUT_MS_DEFAULT = 10 * 60_000;
 
 const CHOICES = ['approve_once', 'approve_task', 'deny'] as const;
 
-export async function authorizeInConversation(deps: GatewayDeps, server: Server, request: CallRequest, extra: Extra): Promise<Authorization> {
+export async function authorizeInConversation(deps: GatewayDeps, session: GatewaySession, server: Server, asked: CallRequest, extra: Extra): Promise<Authorization> {
+  // A task approved earlier in this session covers the task's later calls (the guard checks it does).
+  const remembered = asked.taskId && !asked.approvalId ? session.taskApprovals?.get(asked.taskId) : undefined;
+  const request = remembered ? { ...asked, approvalId: remembered } : asked;
   try {
     return await deps.tg.guard.authorize(request);
   } catch (error) {
@@ -35,6 +38,11 @@ export async function authorizeInConversation(deps: GatewayDeps, server: Server,
       note: 'approved in the MCP client',
       ...(decision === 'approve_task' ? { scope: 'task' as const } : {}),
     });
+    if (decision === 'approve_task' && request.taskId) {
+      session.taskApprovals ??= new Map();
+      if (session.taskApprovals.size >= SESSION_TASK_APPROVALS_MAX) session.taskApprovals.clear();
+      session.taskApprovals.set(request.taskId, approvalId);
+    }
     return deps.tg.guard.authorize({ ...request, approvalId });
   }
 }

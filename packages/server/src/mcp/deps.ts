@@ -33,4 +33,9 @@ export interface GatewaySession {
   token: string;
   /** Undefined when no token is configured (stdio without TOLLGATE_TOKEN): only `setup` works. */
   grant: Grant | undefined;
+  /** Approvals granted "for this task" in this session, by task id: later calls in the task carry them. */
+  taskApprovals?: Map<string, string>;
 }
+
+/** Most task approvals one session remembers. */
+export const SESSION_TASK_APPROVALS_MAX = 1_000;

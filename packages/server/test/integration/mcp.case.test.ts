@@ -152,10 +152,11 @@ for (const engine of testDatabases) {
       const askToken = await gw.grant(asker);
       const balance = async () => (await gw.tg.wallets.balance(asker.userId)).availableMicros;
       const questions: string[] = [];
-      let answer: 'approve_once' | 'approve_task' | 'deny' | 'decline' = 'approve_once';
+      let answer: 'approve_once' | 'approve_task' | 'deny' | 'decline' | 'cancel' = 'approve_once';
       const eliciting = await mcpClient(gw, askToken, (message) => {
         questions.push(message);
-        return answer === 'decline' ? { action: 'decline' } : { action: 'accept', content: { decision: answer } };
+        if (answer === 'decline' || answer === 'cancel') return { action: answer };
+        return { action: 'accept', content: { decision: answer } };
       });
       try {
         const start = await balance();
@@ -177,10 +178,20 @@ for (const engine of testDatabases) {
         assert.deepEqual(states, ['approved', 'denied', 'denied']);
         assert.equal(await balance(), start - 10_000n, 'declined calls are not charged');
 
+        answer = 'cancel';
+        const dismissed = await call(eliciting, 'demo__echo', { text: 'e' }, { 'io.tollgate/task': 't1' });
+        const parked = dismissed.structuredContent as { code: string; approvalId: string };
+        assert.equal(parked.code, 'approval_required', 'a dismissed question leaves the approval pending');
+        assert.equal((await gw.tg.approvals.get(parked.approvalId)).state, 'pending');
+
         answer = 'approve_task';
         const forTask = await call(eliciting, 'demo__echo', { text: 'd' }, { 'io.tollgate/task': 't2' });
         assert.equal(forTask.isError, undefined, JSON.stringify(forTask));
         assert.equal((await gw.tg.approvals.list({ orgId: asker.orgId })).items.find((a) => a.taskId === 't2')?.scope, 'task');
+        const asked = questions.length;
+        const sameTask = await call(eliciting, 'demo__echo', { text: 'f' }, { 'io.tollgate/task': 't2' });
+        assert.equal(sameTask.isError, undefined, JSON.stringify(sameTask));
+        assert.equal(questions.length, asked, 'approved for the task: the next call in it is not asked again');
       } finally {
         await eliciting.close();
       }
