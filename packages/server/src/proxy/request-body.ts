@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TollgateError } from '@tollgate/core';
+import { readBounded } from './metered-body.ts';
 
 export interface PreparedBody {
   body: Uint8Array | ReadableStream<Uint8Array> | null;
@@ -26,7 +27,8 @@ export async function prepareBody(request: Request, limits: BodyLimits): Promise
   const length = declared !== null && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
   if (length !== undefined && length > limits.requestBodyBytesMax) throw tooLarge(limits.requestBodyBytesMax);
   if (length !== undefined && length <= limits.fingerprintBodyBytesMax) {
-    const bytes = await readAtMost(request.body, limits.fingerprintBodyBytesMax);
+    const bytes = await readBounded(request.body, limits.fingerprintBodyBytesMax);
+    if (bytes === undefined) throw tooLarge(limits.fingerprintBodyBytesMax);
     return { body: bytes, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
   }
   const contentDigest = request.headers.get('content-digest') ?? request.headers.get('digest') ?? '';
@@ -36,22 +38,6 @@ export async function prepareBody(request: Request, limits: BodyLimits): Promise
   };
 }
 
-async function readAtMost(stream: ReadableStream<Uint8Array>, bytesMax: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > bytesMax) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(bytesMax);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
 
 function byteLimit(bytesMax: number): TransformStream<Uint8Array, Uint8Array> {
   let total = 0;
