@@ -31,7 +31,6 @@ if (process.env.CI === 'true' && !process.env.TOLLGATE_TEST_DATABASE_URL) {
   process.exit(1);
 }
 if (!process.env.TOLLGATE_TEST_DATABASE_URL) console.log('# TOLLGATE_TEST_DATABASE_URL not set: Postgres suites are skipped (PGlite suites still run).');
-if (!process.env.TOLLGATE_TEST_REDIS_URL) console.log('# TOLLGATE_TEST_REDIS_URL not set: Redis suites are skipped.');
 
 const run = spawnSync(
   process.execPath,
