@@ -4,7 +4,8 @@
  * 256 grants of 32 users that all share one hot org monthly limit. Then a race: the org limit allows
  * exactly K calls and every caller keeps trying; overspend must be 0.
  *
- *   npm run bench:guard            (TOLLGATE_BENCH_DATABASE_URL or TOLLGATE_TEST_DATABASE_URL or the local server)
+ *   npm run bench:guard            (TOLLGATE_BENCH_DATABASE_URL or TOLLGATE_TEST_DATABASE_URL or the local server;
+ *                                   BENCH_CALLERS, BENCH_SECONDS, BENCH_POOL = pool size, default 8 like the server)
  *
  * Prints figures, then one JSON line: {"bench":"guard","cps":N,"p50_ms":N,"p99_ms":N,"overspend":0}
  */
@@ -67,7 +68,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function main(): Promise<void> {
   const schema = `bench_guard_${process.pid}`;
-  const db = await openPostgresDb({ url, schema, poolSize: 16 });
+  const db = await openPostgresDb({ url, schema, poolSize: Number(process.env.BENCH_POOL ?? 8) });
   await migrate(db);
   const [{ synchronous_commit }] = (await db.query<{ synchronous_commit: string }>('SHOW synchronous_commit')) as [{ synchronous_commit: string }];
   console.log(`postgres ${url} schema ${schema}, synchronous_commit=${synchronous_commit}, ${CALLERS} callers, ${SECONDS}s`);
