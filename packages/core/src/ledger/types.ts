@@ -13,8 +13,6 @@ export const LEDGER = {
   money: 1,
   /** Budget capacity (limits), in micro-units or call counts; never money. */
   limits: 2,
-  /** Zero-balance gate accounts that revocation closes. */
-  gates: 3,
 } as const;
 
 export const ACCOUNT_FLAGS = {
@@ -100,7 +98,7 @@ export type PendingState = 'pending' | 'posted' | 'voided' | 'expired';
 /**
  * Result of one transfer, in the order of precedence in which they are checked (docs/ledger.md has
  * the table). `created` and `exists` are successes; every other code means nothing was applied.
- * Zero amounts are legal (gates use them), so `amount_must_not_be_zero` is reserved and never
+ * Zero amounts are legal (revocation closes a grant's account with one), so `amount_must_not_be_zero` is reserved and never
  * returned.
  */
 export type TransferStatus =
