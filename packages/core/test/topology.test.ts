@@ -1,6 +1,7 @@
 /**
- * Pins the package graph (CONTRIBUTING.md): dependencies point one way, core ← client, provider ←
- * server, and core imports no HTTP framework, MCP SDK or payment rail.
+ * Pins the package graph (CONTRIBUTING.md): dependencies point one way, core ← client, provider,
+ * rails ← server (the dashboard is a static bundle the server serves), and core imports no HTTP
+ * framework, MCP SDK or payment rail.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,9 @@ const ALLOWED: Record<string, string[]> = {
   core: [],
   client: [],
   provider: ['@tollgate/core', '@tollgate/client'],
-  server: ['@tollgate/core', '@tollgate/client', '@tollgate/provider'],
+  rails: ['@tollgate/core'],
+  server: ['@tollgate/core', '@tollgate/client', '@tollgate/provider', '@tollgate/rails'],
+  dashboard: [],
 };
 /** What core must never import: frameworks and edges belong to the packages that depend on core. */
 const CORE_FORBIDDEN = /^(hono|@hono\/|@modelcontextprotocol\/|@x402\/|mppx|viem|stripe|express|pino|prom-client|citty)/;
