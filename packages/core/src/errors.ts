@@ -26,7 +26,9 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   locked_out: 429,
   rate_limited: 429,
+  quota_exceeded: 429,
   upstream_failed: 502,
+  quota_unavailable: 503,
   upstream_timeout: 504,
   internal: 500,
 } as const;
@@ -54,6 +56,8 @@ const TITLES: Record<ErrorCode, string> = {
   payload_too_large: 'The request body is too large',
   locked_out: 'Too many failed attempts',
   rate_limited: 'Too many requests',
+  quota_exceeded: 'The usage quota for this window is used up',
+  quota_unavailable: 'The quota store is unreachable; the call was not attempted',
   upstream_failed: 'The upstream failed; nothing was charged',
   upstream_timeout: 'The upstream timed out; nothing was charged',
   internal: 'Internal error',

@@ -41,4 +41,5 @@ export { BudgetGuard, type BudgetGuardOptions } from './guard/budget-guard.ts';
 export { callIdFor } from './guard/call-id.ts';
 export type { CallRecord, LedgerMovement } from './guard/ports.ts';
 export type { Guard, CallRequest, Authorization, Authorized, Replayed, InFlight, SettleInput, Settlement, ServiceRef, CallStatus } from './guard/types.ts';
+export type { UsageEvent, UsageSink, UsageStatus, UsageRejection } from './usage/types.ts';
 export { openTollgate, type Tollgate, type TollgateOptions } from './tollgate.ts';

@@ -5,35 +5,11 @@
  * sink that fails is counted and logged by its owner, and the paid call goes on.
  */
 import { appendFile } from 'node:fs/promises';
-import type { Db } from '@tollgate/core';
+import type { Db, UsageEvent, UsageSink } from '@tollgate/core';
 
 export { proxyUsage } from './proxy-meter.ts';
 
-export type UsageStatus = 'ok' | 'tool_error' | 'refused' | 'upstream_failed' | 'upstream_timeout' | 'cancelled';
-
-export interface UsageEvent {
-  at: Date;
-  edge: 'http' | 'mcp' | 'sdk';
-  /** The grant's user (the principal who pays); null when the token did not authenticate. */
-  principalId: string | null;
-  grantId: string | null;
-  service: string;
-  tool: string;
-  status: UsageStatus;
-  /** The refusal's code when `status` is `refused`. */
-  code?: string;
-  callId?: string;
-  latencyMs: number;
-  units?: bigint;
-  /** What was captured (0 for refused, failed, cancelled and free calls). */
-  chargeMicros: bigint;
-}
-
-export interface UsageSink {
-  write(event: UsageEvent): Promise<void>;
-  /** Writes what a buffering sink still holds (on shutdown, and in tests). */
-  flush?(): Promise<void>;
-}
+export type { UsageEvent, UsageRejection, UsageSink, UsageStatus } from '@tollgate/core';
 
 /** Keeps events in memory (tests, dashboards of one process); the oldest are dropped past `eventsMax`. */
 export class MemoryUsageSink implements UsageSink {

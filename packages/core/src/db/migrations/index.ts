@@ -8,5 +8,6 @@ import { principalsGrants } from './002-principals-grants.ts';
 import { approvalsAudit } from './003-approvals-audit.ts';
 import { services } from './004-services.ts';
 import { mcpUsage } from './005-mcp-usage.ts';
+import { usageExportQuotas } from './006-usage-export-quotas.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas];
