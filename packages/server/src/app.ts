@@ -15,7 +15,7 @@ import { createMetrics, type Metrics } from './metrics/index.ts';
 import { ApiKeys, apiKeyAuth, Lockout } from './middleware/api-key/index.ts';
 import { notFoundHandler, problemHandler } from './middleware/problem/index.ts';
 import { proxy } from './proxy/index.ts';
-import { createMcpGateway, defaultUsageSink } from './mcp/index.ts';
+import { createMcpGateway, defaultUsageSink, mcpResourceMetadata, MCP_RESOURCE_METADATA_PATH } from './mcp/index.ts';
 import { proxyUsage } from './usage/index.ts';
 import { providerRoutes } from './provider-api/index.ts';
 
@@ -81,7 +81,8 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.use('/proxy/*', proxyUsage({ tg, sink: defaultUsageSink(tg) }));
   app.all('/proxy/:service', handler);
   app.all('/proxy/:service/*', handler);
-  app.route('/mcp', createMcpGateway({ tg, services, logger, proxyFetch: async (request) => app.fetch(request) }).routes);
+  app.get(MCP_RESOURCE_METADATA_PATH, (c) => c.json(mcpResourceMetadata(config.publicUrl?.replace(/\/$/, '') ?? new URL(c.req.url).origin)));
+  app.route('/mcp', createMcpGateway({ tg, services, logger, metrics, proxyFetch: async (request) => app.fetch(request) }).routes);
 
   if (config.corsOrigins.length > 0) {
     app.use('/v1/*', cors({ origin: config.corsOrigins, allowHeaders: ['authorization', 'content-type', 'x-api-key'], maxAge: 600 }));

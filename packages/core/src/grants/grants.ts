@@ -185,12 +185,12 @@ export class Grants {
     return (await this.views([toGrant(row)]))[0]!;
   }
 
-  async list(filter: { userId?: string; orgId?: string; status?: GrantStatus; limit?: number } = {}): Promise<GrantView[]> {
+  async list(filter: { userId?: string; orgId?: string; status?: GrantStatus; tag?: string; limit?: number } = {}): Promise<GrantView[]> {
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
     const rows = await this.#db.query<GrantRow>(
-      `SELECT * FROM grants WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR org_id = $2)
+      `SELECT * FROM grants WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR org_id = $2) AND ($4::text IS NULL OR tag = $4)
        ORDER BY created_at DESC LIMIT $3`,
-      [filter.userId ?? null, filter.orgId ?? null, limit],
+      [filter.userId ?? null, filter.orgId ?? null, limit, filter.tag ?? null],
     );
     const views = await this.views(rows.map(toGrant));
     return filter.status ? views.filter((v) => v.status === filter.status) : views;

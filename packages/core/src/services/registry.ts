@@ -183,16 +183,17 @@ export class ServiceRegistry {
     const service = toService(row);
     // Checked again here, not only at registration: a name may resolve elsewhere now (DNS
     // rebinding), or the policy may have been tightened since.
-    if (service.baseUrl) await this.#checkForwarding(service);
+    if (service.baseUrl) await this.#checkForwarding(service, service.baseUrl, 'baseUrl');
+    if (service.mcp?.url) await this.#checkForwarding(service, service.mcp.url, 'mcp.url');
     const value: ResolvedService = { service, ref: toServiceRef(service), credentialHeaders: Object.freeze({ ...(row.credentials?.headers ?? {}) }) };
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(slug, { at: now, value });
     return value;
   }
 
-  async #checkForwarding(service: Service): Promise<void> {
+  async #checkForwarding(service: Service, url: string, field: string): Promise<void> {
     try {
-      await this.checkUrl(service.baseUrl!, 'baseUrl');
+      await this.checkUrl(url, field);
     } catch (error) {
       const detail = error instanceof TollgateError ? error.message : String(error);
       throw new TollgateError('upstream_failed', `The upstream of ${service.slug} is not allowed now (${detail}); nothing was charged`, { service: service.slug, reason: 'upstream_address_refused' });

@@ -95,6 +95,12 @@ for (const engine of testDatabases) {
         assert.equal((await rebinding.resolve('named')).service.slug, 'named');
         address = '127.0.0.1';
         await assert.rejects(rebinding.resolve('named'), (e: unknown) => e instanceof TollgateError && e.code === 'upstream_failed' && e.data.reason === 'upstream_address_refused');
+        // An MCP upstream's URL is checked again before every connection too, not only at registration.
+        address = '93.184.216.34';
+        await rebinding.create(input({ slug: 'named-mcp', kind: 'mcp', baseUrl: undefined, mcp: { url: 'http://mcp.example.test/mcp' } }));
+        assert.equal((await rebinding.resolve('named-mcp')).service.kind, 'mcp');
+        address = '10.0.0.7';
+        await assert.rejects(rebinding.resolve('named-mcp'), (e: unknown) => e instanceof TollgateError && e.code === 'upstream_failed' && e.data.reason === 'upstream_address_refused');
         await assert.rejects(registry.create(input({ slug: 'meta', baseUrl: 'http://169.254.169.254/' })), (e: unknown) => e instanceof TollgateError && e.data.field === 'baseUrl');
         await assert.rejects(registry.create(input({ slug: 'Bad Slug' })), (e: unknown) => e instanceof TollgateError && e.data.field === 'slug');
         await assert.rejects(registry.create(input({ slug: 'huge', prices: [{ type: 'per_unit', unitPrice: '1000', maxUnits: 1_000_000_000, units: { from: 'header', name: 'x-u' } }] })), /maxUnits/);

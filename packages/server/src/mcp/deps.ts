@@ -4,6 +4,7 @@
  */
 import type { Grant, ServiceRegistry, Tollgate } from '@tollgate/core';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics/index.ts';
 import type { UsageSink } from '../usage/index.ts';
 import type { UpstreamPool } from './upstreams.ts';
 
@@ -22,6 +23,8 @@ export interface GatewayDeps {
    * answer its own approval questions: approvals then go through the API/dashboard only.
    */
   elicitApprovals?: boolean;
+  /** Prometheus counters of the server this gateway is mounted in (absent for stdio). */
+  metrics?: Metrics;
   /** Where unexpected errors (bugs) are logged; refusals are not errors. */
   logger?: Logger;
   /** How long an elicited approval question may stay open. */

@@ -63,7 +63,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
       return await handle(deps, sessions, c.req.raw);
     } catch (error) {
       if (!(error instanceof TollgateError)) deps.logger?.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'mcp request failed');
-      return problemResponse(toTollgateError(error), c.req.path, unauthorizedHeaders(error));
+      return problemResponse(toTollgateError(error), c.req.path, unauthorizedHeaders(error, new URL(c.req.url).origin));
     }
   });
   const gateway: McpGateway = {
@@ -86,9 +86,26 @@ export function mcpGatewayOf(tg: Tollgate): McpGateway | undefined {
   return gateways.get(tg);
 }
 
-function unauthorizedHeaders(error: unknown): Record<string, string> {
+/** Where the gateway's OAuth protected-resource metadata (RFC 9728) is served, under the server's origin. */
+export const MCP_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
+
+/**
+ * The RFC 9728 document an MCP client reads after a 401. It names no authorization server: grant
+ * tokens are issued by Tollgate's own API (`POST /v1/grants`, or the dashboard), not by an OAuth
+ * flow, so a client learns here that a bearer token in the header is what it needs.
+ */
+export function mcpResourceMetadata(origin: string): Record<string, unknown> {
+  return {
+    resource: `${origin}/mcp`,
+    resource_name: 'Tollgate paid MCP gateway',
+    bearer_methods_supported: ['header'],
+    resource_documentation: `${origin}/docs`,
+  };
+}
+
+function unauthorizedHeaders(error: unknown, origin: string): Record<string, string> {
   if (!(error instanceof TollgateError) || error.status !== 401) return {};
-  return { 'www-authenticate': `Bearer realm="tollgate", error="invalid_token", error_description="${error.code}"` };
+  return { 'www-authenticate': `Bearer realm="tollgate", error="invalid_token", error_description="${error.code}", resource_metadata="${origin}${MCP_RESOURCE_METADATA_PATH}"` };
 }
 
 async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, request: Request): Promise<Response> {

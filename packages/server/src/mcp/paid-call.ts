@@ -161,6 +161,14 @@ function unitsOf(result: CallToolResult, priced: Quote): bigint | undefined {
 
 /** One usage event for a gateway call; the sink writes it off the call path. */
 export async function record(deps: GatewayDeps, session: GatewaySession | undefined, e: { service: string; tool: string; status: UsageStatus; code?: string; callId?: string; startedMs: number; chargeMicros: bigint; units?: bigint }): Promise<void> {
+  const latencyMs = performance.now() - e.startedMs;
+  if (deps.metrics) {
+    // A refusal for a name that is not a service of ours has no slug: count it under one label.
+    const service = e.service || 'unknown';
+    deps.metrics.mcpToolCalls.inc({ service, outcome: e.status });
+    deps.metrics.mcpToolDuration.observe({ service }, latencyMs / 1000);
+    if (e.chargeMicros > 0n) deps.metrics.chargedMicros.inc({ service }, Number(e.chargeMicros));
+  }
   await deps.usage.write({
     at: new Date(),
     edge: 'mcp',
@@ -171,7 +179,7 @@ export async function record(deps: GatewayDeps, session: GatewaySession | undefi
     status: e.status,
     ...(e.code ? { code: e.code } : {}),
     ...(e.callId ? { callId: e.callId } : {}),
-    latencyMs: performance.now() - e.startedMs,
+    latencyMs,
     ...(e.units !== undefined ? { units: e.units } : {}),
     chargeMicros: e.chargeMicros,
   });

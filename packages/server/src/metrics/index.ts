@@ -10,6 +10,8 @@ export interface Metrics {
   proxyCalls: Counter<'service' | 'outcome'>;
   proxyDuration: Histogram<'service'>;
   upstreamDuration: Histogram<'service'>;
+  mcpToolCalls: Counter<'service' | 'outcome'>;
+  mcpToolDuration: Histogram<'service'>;
   chargedMicros: Counter<'service'>;
   adminRequests: Counter<'route' | 'status'>;
   authFailures: Counter<'kind'>;
@@ -24,7 +26,9 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     proxyCalls: new Counter({ name: 'tollgate_proxy_calls_total', help: 'Proxied calls by service and outcome (captured, voided, refused, replayed, in_flight)', labelNames: ['service', 'outcome'], registers: [registry] }),
     proxyDuration: new Histogram({ name: 'tollgate_proxy_duration_seconds', help: 'Time from request to upstream answer headers, through the gateway', labelNames: ['service'], buckets, registers: [registry] }),
     upstreamDuration: new Histogram({ name: 'tollgate_upstream_duration_seconds', help: 'Time the upstream took to answer headers', labelNames: ['service'], buckets, registers: [registry] }),
-    chargedMicros: new Counter({ name: 'tollgate_charged_micros_total', help: 'Micro-units captured by service', labelNames: ['service'], registers: [registry] }),
+    mcpToolCalls: new Counter({ name: 'tollgate_mcp_tool_calls_total', help: 'Paid MCP tool calls by service and outcome (ok, tool_error, refused, upstream_failed, upstream_timeout, cancelled)', labelNames: ['service', 'outcome'], registers: [registry] }),
+    mcpToolDuration: new Histogram({ name: 'tollgate_mcp_tool_duration_seconds', help: 'Time from tools/call to its result, through the gateway', labelNames: ['service'], buckets, registers: [registry] }),
+    chargedMicros: new Counter({ name: 'tollgate_charged_micros_total', help: 'Micro-units captured by service (HTTP proxy and MCP gateway)', labelNames: ['service'], registers: [registry] }),
     adminRequests: new Counter({ name: 'tollgate_admin_requests_total', help: 'Admin API requests by route and status', labelNames: ['route', 'status'], registers: [registry] }),
     authFailures: new Counter({ name: 'tollgate_auth_failures_total', help: 'Failed authentications by kind (api_key, locked_out)', labelNames: ['kind'], registers: [registry] }),
   };

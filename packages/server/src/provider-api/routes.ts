@@ -12,7 +12,7 @@
  * - Payouts: see payouts.ts.
  */
 import { z } from 'zod';
-import { TollgateError, formatMicros, parseMicros, PriceString, type ServiceRegistry, type Tollgate, type Authorization } from '@tollgate/core';
+import { TollgateError, formatMicros, parseMicros, PriceString, type ServiceRegistry, type Tollgate, type Authorization, type GrantView } from '@tollgate/core';
 import { route, type RouteDef } from '../admin/route.ts';
 import { requireOrg, sellerFilter } from '../admin/routes/deps.ts';
 import type { ApiKeyPrincipal } from '../middleware/api-key/index.ts';
@@ -148,15 +148,41 @@ function callRoutes({ tg, services, usage }: Deps & { usage: UsageSink }): Route
   ];
 }
 
+/** The grant tag that marks a grant as a per-user API key. */
+const KEY_TAG = 'provider-key';
+
+const KeyView = z.object({
+  keyId: z.string(), keyHint: z.string(), userId: z.string(), service: z.string(), name: z.string().nullable(),
+  status: z.enum(['active', 'revoked', 'expired', 'exhausted', 'scheduled']), totalCap: z.string(), spent: z.string(), remaining: z.string(),
+  expiresAt: z.string().nullable(), createdAt: z.string(),
+});
+
+function keyView(grant: GrantView): z.infer<typeof KeyView> {
+  const meta = grant.metadata as { service?: string; name?: string };
+  return {
+    keyId: grant.id, keyHint: grant.tokenHint, userId: grant.userId, service: meta.service ?? grant.services[0] ?? '', name: meta.name ?? null,
+    status: grant.status, totalCap: formatMicros(grant.totalCapMicros), spent: formatMicros(grant.spentMicros), remaining: formatMicros(grant.remainingMicros),
+    expiresAt: grant.expiresAt?.toISOString() ?? null, createdAt: grant.createdAt.toISOString(),
+  };
+}
+
 function keyRoutes({ tg, services }: Deps): RouteDef[] {
   return [
+    route({ method: 'get', path: '/v1/provider/keys', tag: 'provider', summary: "List a user's API keys (hints only: a key is shown once, at creation)", roles: ['admin', 'buyer'],
+      query: z.strictObject({ userId: Id, service: z.string().min(1).max(63).optional() }), response: z.object({ items: z.array(KeyView) }),
+      handler: async ({ query, principal }) => {
+        const user = await tg.principals.getUser(query.userId);
+        requireOrg(principal, user.orgId);
+        const keys = (await tg.grants.list({ userId: query.userId, tag: KEY_TAG, limit: 1000 })).map(keyView);
+        return { items: query.service ? keys.filter((k) => k.service === query.service) : keys };
+      } }),
     route({ method: 'post', path: '/v1/provider/keys', tag: 'provider', summary: "Create a user's API key for one service (a grant restricted to it); the key is returned once", roles: ['admin', 'buyer'], body: CreateKeyBody, status: 201,
       handler: async ({ body, principal }) => {
         const user = await tg.principals.getUser(body.userId);
         requireOrg(principal, user.orgId);
         await services.resolve(body.service);
         const created = await tg.grants.create({
-          userId: body.userId, services: [body.service], totalCap: body.totalCap, tag: 'provider-key',
+          userId: body.userId, services: [body.service], totalCap: body.totalCap, tag: KEY_TAG,
           ...(body.perCallCap ? { perCallCap: body.perCallCap } : {}), ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}),
           metadata: { kind: 'provider_key', service: body.service, ...(body.name ? { name: body.name } : {}) },
         });

@@ -43,7 +43,12 @@ for (const engine of testDatabases) {
       assert.equal(((await missing.json()) as { code: string }).code, 'token_invalid');
       const bad = await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { ...headers, authorization: 'Bearer tg_live_nope' }, body });
       assert.equal(bad.status, 401);
-      assert.match(bad.headers.get('www-authenticate') ?? '', /Bearer/);
+      const challenge = bad.headers.get('www-authenticate') ?? '';
+      const metadataUrl = challenge.match(/resource_metadata="([^"]+)"/)?.[1];
+      assert.ok(metadataUrl, `the challenge points at the resource metadata: ${challenge}`);
+      const metadata = (await (await fetch(metadataUrl)).json()) as { resource: string; bearer_methods_supported: string[] };
+      assert.equal(metadata.resource, `${gw.url}/mcp`);
+      assert.deepEqual(metadata.bearer_methods_supported, ['header']);
     });
 
     test('tools/list: own tools and the upstream tools, namespaced, schemas unchanged, priced', async () => {
@@ -75,6 +80,10 @@ for (const engine of testDatabases) {
       const conflict = await call(client, 'demo__echo', { text: 'other' }, { 'io.tollgate/idempotencyKey': 'echo-1' });
       assert.equal(conflict.isError, true);
       assert.equal((conflict.structuredContent as { code: string }).code, 'idempotency_conflict');
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      assert.match(metrics, /tollgate_mcp_tool_calls_total\{service="demo",outcome="ok"\} [1-9]/);
+      assert.match(metrics, /tollgate_mcp_tool_calls_total\{service="demo",outcome="refused"\} [1-9]/);
+      assert.match(metrics, /tollgate_mcp_tool_duration_seconds_count\{service="demo"\} [1-9]/);
     });
 
     test('usage-priced tool: units from structuredContent', async () => {

@@ -98,7 +98,17 @@ for (const engine of testDatabases) {
       assert.ok((refused.structuredContent as { code: string }).code, 'a refusal code');
       await refusedClient.close();
 
+      const listed = (await (await api(`/v1/provider/keys?userId=${buyer.userId}&service=weather`, { method: 'GET' })).json()) as { items: { keyId: string; keyHint: string; status: string; spent: string; remaining: string }[] };
+      assert.equal(listed.items.length, 1);
+      assert.equal(listed.items[0]!.keyId, keyId);
+      assert.equal(listed.items[0]!.spent, '0.023');
+      assert.equal(listed.items[0]!.remaining, '0.977');
+      assert.ok(!JSON.stringify(listed).includes(key), 'a listing never shows the key itself');
+      assert.equal(await wallet(), start - 23_000n);
+
       assert.equal((await api(`/v1/provider/keys/${keyId}`, { method: 'DELETE' })).status, 200);
+      const afterRevoke = (await (await api(`/v1/provider/keys?userId=${buyer.userId}`, { method: 'GET' })).json()) as { items: { keyId: string; status: string }[] };
+      assert.equal(afterRevoke.items.find((k) => k.keyId === keyId)?.status, 'revoked');
       const revoked = (await client.callTool({ name: 'forecast', arguments: { city: 'Oslo' } })) as CallToolResult;
       assert.equal(revoked.isError, true);
       assert.match((revoked.structuredContent as { code: string }).code, /grant_revoked|token_invalid/);

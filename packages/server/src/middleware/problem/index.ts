@@ -16,7 +16,8 @@ export function problemResponse(error: TollgateError, instance?: string, extraHe
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store', ...extraHeaders };
   const retry = error.data.retryAfterSeconds;
   if (typeof retry === 'number' && Number.isFinite(retry)) headers['retry-after'] = String(Math.max(0, Math.ceil(retry)));
-  if (error.status === 401) headers['www-authenticate'] = `Bearer error="${error.code === 'token_expired' ? 'invalid_token' : 'invalid_token'}"`;
+  // RFC 6750: an expired token is an invalid_token too; an edge may send a richer challenge of its own.
+  if (error.status === 401 && !headers['www-authenticate']) headers['www-authenticate'] = 'Bearer error="invalid_token"';
   return new Response(JSON.stringify(error.toProblem(instance)), { status: error.status, headers });
 }
 
