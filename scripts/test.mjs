@@ -26,11 +26,14 @@ if (filter.length === 0) {
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 }
 
-if (process.env.CI === 'true' && !process.env.TOLLGATE_TEST_DATABASE_URL) {
-  console.error('CI=true but TOLLGATE_TEST_DATABASE_URL is not set: the Postgres suites may not be skipped under CI.');
-  process.exit(1);
+for (const [name, what] of [['TOLLGATE_TEST_DATABASE_URL', 'Postgres suites'], ['TOLLGATE_TEST_REDIS_URL', 'Redis suites (quotas, usage streams)']]) {
+  if (process.env.CI === 'true' && !process.env[name]) {
+    console.error(`CI=true but ${name} is not set: the ${what} may not be skipped under CI.`);
+    process.exit(1);
+  }
 }
 if (!process.env.TOLLGATE_TEST_DATABASE_URL) console.log('# TOLLGATE_TEST_DATABASE_URL not set: Postgres suites are skipped (PGlite suites still run).');
+if (!process.env.TOLLGATE_TEST_REDIS_URL) console.log('# TOLLGATE_TEST_REDIS_URL not set: Redis suites (quotas, usage streams) are skipped.');
 
 const run = spawnSync(
   process.execPath,
