@@ -9,5 +9,6 @@ import { approvalsAudit } from './003-approvals-audit.ts';
 import { services } from './004-services.ts';
 import { mcpUsage } from './005-mcp-usage.ts';
 import { usageExportQuotas } from './006-usage-export-quotas.ts';
+import { dashboardIndexes } from './007-dashboard-indexes.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes];
