@@ -1,0 +1,152 @@
+/**
+ * @module stripe/local-stripe
+ * A local stand-in for Stripe's meter event endpoint, for tests and offline development: the real
+ * `stripe` package talks to it (see `openStripe({ apiBase })`). It checks what a real request
+ * carries (the secret key as a bearer, form encoding, the meter's event name, a known customer, an
+ * integer value, an identifier of at most 100 characters, a timestamp in Stripe's window),
+ * deduplicates on `identifier` the way Stripe does (an event is counted once; the same
+ * Idempotency-Key gets the first answer replayed), and fails on demand: 500s, 429 with
+ * Retry-After, answers that never come, or down altogether.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export interface ReceivedMeterEvent {
+  identifier: string;
+  eventName: string;
+  customerId: string;
+  value: string;
+  timestamp: number;
+}
+
+export type LocalStripeFailure =
+  | { status: 500 }
+  | { status: 429; retryAfterSeconds?: number }
+  /** Answers after `delayMs` (past the client's timeout); `processed` = the event counts anyway (the answer was lost). */
+  | { delayMs: number; processed: boolean };
+
+/** How far in the past Stripe accepts a meter event's timestamp, and how far in the future. */
+const PAST_SECONDS_MAX = 35 * 24 * 3600;
+const FUTURE_SECONDS_MAX = 5 * 60;
+
+export class LocalStripe {
+  /** Accepted events, each identifier once, in arrival order. */
+  readonly events: ReceivedMeterEvent[] = [];
+  /** Requests received, failed on demand included. */
+  requests = 0;
+  /** Requests for an identifier already counted. */
+  duplicates = 0;
+  /** Requests refused for what they carried (auth, encoding, fields), with the reason. */
+  readonly refused: string[] = [];
+  /** When true every request gets a 503. */
+  down = false;
+  readonly customers: Set<string>;
+  readonly #failures: LocalStripeFailure[] = [];
+  readonly #answers = new Map<string, { idempotencyKey: string | undefined; body: string }>();
+  #server: Server | undefined;
+  port = 0;
+
+  constructor(readonly options: { secretKey: string; eventName: string; customers: readonly string[] }) {
+    this.customers = new Set(options.customers);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The next requests fail like this, one failure per request, in order. */
+  failNext(...failures: LocalStripeFailure[]): void {
+    this.#failures.push(...failures);
+  }
+
+  /** Sum of accepted values per customer. */
+  totals(): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    for (const e of this.events) out.set(e.customerId, (out.get(e.customerId) ?? 0n) + BigInt(e.value));
+    return out;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => void this.#handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.#server = server;
+  }
+
+  async close(): Promise<void> {
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    this.requests++;
+    if (this.down) return send(res, 503, error('api_error', 'Stripe is down (LocalStripe.down)'));
+    const failure = this.#failures.shift();
+    if (failure && 'status' in failure) {
+      const headers: Record<string, string> = failure.status === 429 && failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {};
+      return send(res, failure.status, error(failure.status === 429 ? 'invalid_request_error' : 'api_error', failure.status === 429 ? 'Too many requests' : 'Internal error', failure.status === 429 ? 'rate_limit' : undefined), headers);
+    }
+    const answer = this.#accept(req, Buffer.concat(chunks).toString('utf8'));
+    if (failure) {
+      // The answer is lost: the event counts only when `processed`.
+      if (!failure.processed && answer.accepted) this.#forget(answer.accepted);
+      await new Promise((r) => setTimeout(r, failure.delayMs));
+      if (res.destroyed || res.writableEnded) return;
+    }
+    send(res, answer.status, answer.body, answer.headers);
+  }
+
+  #accept(req: IncomingMessage, text: string): { status: number; body: string; headers?: Record<string, string>; accepted?: ReceivedMeterEvent } {
+    const refuse = (status: number, reason: string, code?: string) => {
+      this.refused.push(reason);
+      return { status, body: error('invalid_request_error', reason, code) };
+    };
+    if (req.method !== 'POST' || req.url !== '/v1/billing/meter_events') return refuse(404, `unknown route ${req.method} ${req.url}`, 'resource_missing');
+    if (req.headers.authorization !== `Bearer ${this.options.secretKey}`) return { status: 401, body: error('invalid_request_error', 'Invalid API Key provided') };
+    if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) return refuse(400, `content-type ${req.headers['content-type']} is not form encoding`);
+    if (!req.headers['stripe-version']) return refuse(400, 'no Stripe-Version header');
+    const form = new URLSearchParams(text);
+    const event: ReceivedMeterEvent = {
+      identifier: form.get('identifier') ?? '', eventName: form.get('event_name') ?? '', customerId: form.get('payload[stripe_customer_id]') ?? '',
+      value: form.get('payload[value]') ?? '', timestamp: Number(form.get('timestamp')),
+    };
+    const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
+    const seen = this.#answers.get(event.identifier);
+    if (seen) {
+      this.duplicates++;
+      if (idempotencyKey !== undefined && seen.idempotencyKey === idempotencyKey) return { status: 200, body: seen.body, headers: { 'idempotent-replayed': 'true' } };
+      return { status: 400, body: error('invalid_request_error', `An event with identifier ${event.identifier} already exists`, 'resource_already_exists') };
+    }
+    if (event.eventName !== this.options.eventName) return refuse(400, `no meter with event_name ${event.eventName}`);
+    if (!event.identifier || event.identifier.length > 100) return refuse(400, 'identifier must be 1 to 100 characters');
+    if (!this.customers.has(event.customerId)) return refuse(400, `No such customer: '${event.customerId}'`, 'resource_missing');
+    if (!/^\d+$/.test(event.value)) return refuse(400, `payload[value] ${event.value} is not a whole number`);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    if (!Number.isInteger(event.timestamp) || event.timestamp < nowSeconds - PAST_SECONDS_MAX || event.timestamp > nowSeconds + FUTURE_SECONDS_MAX) {
+      return refuse(400, `timestamp ${form.get('timestamp')} is outside the accepted window`);
+    }
+    const body = JSON.stringify({
+      object: 'billing.meter_event', created: nowSeconds, event_name: event.eventName, identifier: event.identifier, livemode: false,
+      payload: { stripe_customer_id: event.customerId, value: event.value }, timestamp: event.timestamp,
+    });
+    this.events.push(event);
+    this.#answers.set(event.identifier, { idempotencyKey, body });
+    return { status: 200, body, accepted: event };
+  }
+
+  #forget(event: ReceivedMeterEvent): void {
+    this.events.splice(this.events.indexOf(event), 1);
+    this.#answers.delete(event.identifier);
+  }
+}
+
+function error(type: string, message: string, code?: string): string {
+  return JSON.stringify({ error: { type, message, ...(code ? { code } : {}) } });
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_local_${Date.now()}`, ...headers });
+  res.end(body);
+}
