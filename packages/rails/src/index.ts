@@ -1,1 +1,7 @@
-export {};
+/**
+ * @module @tollgate/rails
+ * Payment rails. The test chain is a separate entry (`@tollgate/rails/testing`) so production code
+ * never loads solc or spawns anvil.
+ */
+export type { Rail, RailDescription, RailHold, RailId, RailSettlement } from './rail.ts';
+export { BalanceRail, type BalanceHold, type BalanceOutcome } from './balance/index.ts';

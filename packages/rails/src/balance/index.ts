@@ -1,0 +1,1 @@
+export { BalanceRail, type BalanceHold, type BalanceOutcome } from './balance-rail.ts';
