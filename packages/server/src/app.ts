@@ -1,7 +1,7 @@
 /**
  * @module app
  * `createApp({ tg, config, logger })`: the Hono app with the paid proxy, the admin API, the OpenAPI
- * document and docs page, `/metrics` and `/healthz`. No socket here: `startServer()` listens, tests
+ * document and docs page, `/metrics`, `/healthz` and the web dashboard at `/`. No socket here: `startServer()` listens, tests
  * call `app.request()`.
  */
 import { Hono } from 'hono';
@@ -18,6 +18,7 @@ import { proxy } from './proxy/index.ts';
 import { createMcpGateway, defaultUsageSink, mcpResourceMetadata, MCP_RESOURCE_METADATA_PATH } from './mcp/index.ts';
 import { proxyUsage } from './usage/index.ts';
 import { providerRoutes } from './provider-api/index.ts';
+import { createDashboard, dashboardAssets, DASHBOARD_PUBLIC_PATHS, type Dashboard } from './dashboard/index.ts';
 
 export interface CreateAppOptions {
   tg: Tollgate;
@@ -40,6 +41,8 @@ export interface TollgateApp {
   apiKeys: ApiKeys;
   metrics: Metrics;
   lockout: Lockout;
+  /** The web dashboard's server side (demo sign-in, live feed); `tollgate serve` enables the demo. */
+  dashboard: Dashboard;
 }
 
 /** Paths under /v1 that authenticate themselves when called with a grant token. */
@@ -90,20 +93,22 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   const authenticate = apiKeyAuth({ keys: apiKeys, lockout, trustProxy: config.trustProxy, metrics });
   app.use('/v1/*', async function adminAuthentication(c, next) {
     if (GRANT_TOKEN_PATHS.some((p) => p.test(c.req.path)) && GRANT_TOKEN.test(c.req.header('authorization') ?? '')) return next();
+    if (DASHBOARD_PUBLIC_PATHS.includes(c.req.path)) return next();
     return authenticate(c, next);
   });
   app.use('/v1/*', async function countAdmin(c, next) {
     await next();
     metrics.adminRequests.inc({ route: c.req.routePath, status: String(c.res.status) });
   });
-  const routes = [...adminRoutes({ tg, services, apiKeys }), ...providerRoutes({ tg, services })];
+  const dashboard = createDashboard({ tg, services, apiKeys, onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'dashboard live feed failed') });
+  const routes = [...adminRoutes({ tg, services, apiKeys }), ...providerRoutes({ tg, services }), ...dashboard.routes];
   registerRoutes(app, routes);
 
   const document = openApiDocument(routes, config.publicUrl ? { serverUrl: config.publicUrl } : {});
   const page = docsPage(document);
   app.get('/openapi.json', (c) => c.json(document));
   app.get('/docs', (c) => c.html(page));
-  app.get('/', (c) => c.redirect('/docs'));
+  dashboardAssets(app);
 
-  return { app, config, logger, services, apiKeys, metrics, lockout };
+  return { app, config, logger, services, apiKeys, metrics, lockout, dashboard };
 }

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { isPostgresUrl, openDb, openTollgate, formatMicros } from '@tollgate/core';
+import { isPostgresUrl, openDb, openTollgate, formatMicros, TollgateError, type ServiceRegistry } from '@tollgate/core';
 import { createApp } from '../../app.ts';
 import { startBackground } from '../../background.ts';
 import { demoEnabled, loadConfig } from '../../config/index.ts';
@@ -17,6 +17,8 @@ import { mcpGatewayOf } from '../../mcp/index.ts';
 import { startServer } from '../../server.ts';
 import { randomBytes } from 'node:crypto';
 import { fail } from '../output.ts';
+import { ensureDashboardBuilt, seedCalls } from '../../dashboard/index.ts';
+import { DEMO_SERVICES } from '../../demo/seed.ts';
 
 export const serve = defineCommand({
   meta: { name: 'serve', description: 'Start the Tollgate server (seeds a demo on first start)' },
@@ -26,6 +28,7 @@ export const serve = defineCommand({
     host: { type: 'string', description: 'Interface (TOLLGATE_HOST, default 127.0.0.1)' },
     config: { type: 'string', description: 'JSON config file (TOLLGATE_CONFIG)' },
     demo: { type: 'boolean', description: 'Seed and serve the demo (use --no-demo to turn off)' },
+    'seed-calls': { type: 'string', description: 'Demo only: add this many synthetic call records once, to try the dashboard at scale (TOLLGATE_SEED_CALLS)' },
   },
   async run({ args }) {
     try {
@@ -36,12 +39,15 @@ export const serve = defineCommand({
   },
 });
 
-async function runServe(args: { database?: string; port?: string; host?: string; config?: string; demo?: boolean }): Promise<void> {
+async function runServe(args: { database?: string; port?: string; host?: string; config?: string; demo?: boolean; 'seed-calls'?: string }): Promise<void> {
   const config = loadConfig({
     ...(args.config ? { file: args.config } : {}),
     overrides: { databaseUrl: args.database, port: args.port as never, host: args.host, demo: args.demo },
   });
   const logger = createLogger({ level: config.logLevel });
+  const seedCallCount = parseSeedCalls(args['seed-calls'] ?? process.env.TOLLGATE_SEED_CALLS);
+  const build = await ensureDashboardBuilt({ log: (line) => process.stdout.write(`${line}\n`) });
+  if (build.type === 'unavailable') logger.warn({ reason: build.reason }, 'the dashboard is not built');
   if (!isPostgresUrl(config.databaseUrl) && config.databaseUrl !== 'memory://') mkdirSync(resolve(config.databaseUrl.replace(/^file:\/\//, '')), { recursive: true });
   const db = await openDb(config.databaseUrl);
   const tg = await openTollgate({ db, ...(config.publicUrl ? { approvalUrl: (id: string) => `${config.publicUrl}/v1/approvals/${id}` } : {}) });
@@ -64,13 +70,15 @@ async function runServe(args: { database?: string; port?: string; host?: string;
       await demoUpstream.close();
       demoUpstream = await startServer(demoUpstreamApp({ credential: demo.upstreamCredential }) as never, { host: '127.0.0.1', port: demoUpstream.port });
     }
+    built.dashboard.demo.enable(demo.adminKey);
+    if (seedCallCount > 0) await seedDemoCalls(tg, built.services, demo, seedCallCount);
   }
   const server = await startServer(built.app, { host: config.host, port: config.port });
   const stopBackground = startBackground(tg, { intervalSeconds: config.sweepIntervalSeconds, logger });
   const where = isPostgresUrl(config.databaseUrl) ? 'PostgreSQL' : `PGlite at ${config.databaseUrl}`;
   const url = config.publicUrl ?? server.url;
   process.stdout.write(`\nTollgate is running at ${url}  (database: ${where})\n`);
-  process.stdout.write(`API docs: ${url}/docs   OpenAPI: ${url}/openapi.json   metrics: ${url}/metrics\n`);
+  process.stdout.write(`Dashboard: ${url}/   API docs: ${url}/docs   OpenAPI: ${url}/openapi.json   metrics: ${url}/metrics\n`);
   if (demo) process.stdout.write(await banner(url, demo, tg));
 
   let stopping = false;
@@ -80,6 +88,7 @@ async function runServe(args: { database?: string; port?: string; host?: string;
     process.stdout.write('\nStopping: finishing running calls…\n');
     // Open MCP sessions hold SSE streams that would keep the server from closing.
     await mcpGatewayOf(tg)?.close();
+    await built.dashboard.close();
     await server.close();
     await stopBackground();
     await demoUpstream?.close();
@@ -116,4 +125,26 @@ Then try:
   stop every grant of the user at once:          npx tollgate panic ${demo.userId}
 
 `;
+}
+
+/** Most synthetic records `--seed-calls` adds. */
+const SEED_CALLS_MAX = 10_000_000;
+
+function parseSeedCalls(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  if (!/^\d{1,8}$/.test(value) || Number(value) > SEED_CALLS_MAX) {
+    throw new TollgateError('invalid_request', `--seed-calls: a whole number of calls up to ${SEED_CALLS_MAX}`, { field: 'seed-calls' });
+  }
+  return Number(value);
+}
+
+async function seedDemoCalls(tg: Awaited<ReturnType<typeof openTollgate>>, services: ServiceRegistry, demo: DemoInfo, count: number): Promise<void> {
+  const started = Date.now();
+  const grant = (await tg.grants.list({ userId: demo.userId, limit: 1 }))[0];
+  const added = await seedCalls({
+    db: tg.db, services, count, orgId: demo.orgId, userId: demo.userId, grantId: grant?.id ?? null,
+    agentIds: [demo.agentId], serviceSlugs: DEMO_SERVICES,
+    onProgress: (done) => process.stdout.write(`\rSeeding synthetic calls: ${done}/${count}`),
+  });
+  if (added > 0) process.stdout.write(`\nSeeded ${added} synthetic call records in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }

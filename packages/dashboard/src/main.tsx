@@ -1,0 +1,9 @@
+/**
+ * @module main
+ * Entry point: mounts the dashboard.
+ */
+import { render } from 'preact';
+import { App } from './app.tsx';
+import './styles.css';
+
+render(<App />, document.getElementById('app')!);
