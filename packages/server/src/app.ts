@@ -15,7 +15,8 @@ import { createMetrics, type Metrics } from './metrics/index.ts';
 import { ApiKeys, apiKeyAuth, Lockout } from './middleware/api-key/index.ts';
 import { notFoundHandler, problemHandler } from './middleware/problem/index.ts';
 import { proxy } from './proxy/index.ts';
-import { createMcpGateway, defaultUsageSink, mcpResourceMetadata, MCP_RESOURCE_METADATA_PATH } from './mcp/index.ts';
+import { createMcpGateway, mcpResourceMetadata, MCP_RESOURCE_METADATA_PATH } from './mcp/index.ts';
+import { createMetering, type Metering } from './metering.ts';
 import { proxyUsage } from './usage/index.ts';
 import { providerRoutes } from './provider-api/index.ts';
 import { createDashboard, dashboardAssets, DASHBOARD_PUBLIC_PATHS, type Dashboard } from './dashboard/index.ts';
@@ -41,6 +42,8 @@ export interface TollgateApp {
   apiKeys: ApiKeys;
   metrics: Metrics;
   lockout: Lockout;
+  /** Usage sinks, usage export (Stripe, Redis stream) and quotas; `tollgate serve` starts its background work. */
+  metering: Metering;
   /** The web dashboard's server side (demo sign-in, live feed); `tollgate serve` enables the demo. */
   dashboard: Dashboard;
 }
@@ -81,11 +84,13 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     limits: config,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  app.use('/proxy/*', proxyUsage({ tg, sink: defaultUsageSink(tg) }));
+  const metering = createMetering({ tg, config, logger });
+  // Metered first, so a quota refusal is metered too; the quota runs before the proxy authorizes.
+  app.use('/proxy/*', proxyUsage({ tg, sink: metering.usage }), metering.proxyQuota);
   app.all('/proxy/:service', handler);
   app.all('/proxy/:service/*', handler);
   app.get(MCP_RESOURCE_METADATA_PATH, (c) => c.json(mcpResourceMetadata(config.publicUrl?.replace(/\/$/, '') ?? new URL(c.req.url).origin)));
-  app.route('/mcp', createMcpGateway({ tg, services, logger, metrics, proxyFetch: async (request) => app.fetch(request) }).routes);
+  app.route('/mcp', createMcpGateway({ tg, services, logger, metrics, usage: metering.usage, quotas: metering.quotas, proxyFetch: async (request) => app.fetch(request) }).routes);
 
   if (config.corsOrigins.length > 0) {
     app.use('/v1/*', cors({ origin: config.corsOrigins, allowHeaders: ['authorization', 'content-type', 'x-api-key'], maxAge: 600 }));
@@ -101,7 +106,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     metrics.adminRequests.inc({ route: c.req.routePath, status: String(c.res.status) });
   });
   const dashboard = createDashboard({ tg, services, apiKeys, onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'dashboard live feed failed') });
-  const routes = [...adminRoutes({ tg, services, apiKeys }), ...providerRoutes({ tg, services }), ...dashboard.routes];
+  const routes = [...adminRoutes({ tg, services, apiKeys }), ...providerRoutes({ tg, services, usage: metering.usage, quotas: metering.quotas }), ...metering.routes, ...dashboard.routes];
   registerRoutes(app, routes);
 
   const document = openApiDocument(routes, config.publicUrl ? { serverUrl: config.publicUrl } : {});
@@ -110,5 +115,5 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.get('/docs', (c) => c.html(page));
   dashboardAssets(app);
 
-  return { app, config, logger, services, apiKeys, metrics, lockout, dashboard };
+  return { app, config, logger, services, apiKeys, metrics, lockout, metering, dashboard };
 }

@@ -59,6 +59,32 @@ export const ConfigSchema = z.strictObject({
   metrics: bool.default(true),
   /** Seconds between hold-expiry sweeps (0 = off). */
   sweepIntervalSeconds: int(0, 3600).default(30),
+  /** Redis (`redis://…`) for quotas and the usage stream. Without it quotas are counted in the database. Quotas fail closed when it is unreachable. */
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  /** Default quota per principal (the grant's user): calls or units per window; unset = no default quota. Per-user quotas are set through the admin API. */
+  quotaLimit: int(0, Number.MAX_SAFE_INTEGER).optional(),
+  /** What the default quota counts: `calls` (taken before authorize) or `units` (added after each call). */
+  quotaMetric: z.enum(['calls', 'units']).default('calls'),
+  /** Length of a quota window. */
+  quotaWindowSeconds: int(1, 366 * 24 * 3600).default(60),
+  /** `fixed` windows (exact), or `sliding` (the previous window weighted; Redis only). */
+  quotaAlgorithm: z.enum(['fixed', 'sliding']).default('fixed'),
+  /** Append every observed usage event to this JSON Lines file. */
+  usageJsonl: z.string().min(1).optional(),
+  /** Export captured usage (exactly once, keyed by call id) to this Redis stream; needs `redisUrl`. */
+  usageRedisStream: z.string().min(1).max(200).optional(),
+  /** Entries the usage stream keeps (approximately). */
+  usageRedisStreamLengthMax: int(1_000, 1_000_000_000).default(1_000_000),
+  /** Export captured usage to Stripe as meter events with this secret key; needs `stripeMeterEventName`. */
+  stripeSecretKey: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, 'a Stripe secret or restricted key (sk_… / rk_…)').optional(),
+  /** The `event_name` of the Stripe meter. */
+  stripeMeterEventName: z.string().min(1).max(100).optional(),
+  /** What a meter event's value is: the charge in micro-units, the units, or 1 per call. */
+  stripeMeterValue: z.enum(['charge_micros', 'units', 'calls']).default('charge_micros'),
+  /** Another Stripe endpoint (`http://127.0.0.1:12111` for a local one); default Stripe's. */
+  stripeApiBase: z.url().optional(),
+  /** Milliseconds between usage export rounds (outbox fill and drain). */
+  usageExportIntervalMs: int(100, 3_600_000).default(1_000),
 });
 export type Config = z.output<typeof ConfigSchema>;
 

@@ -5,6 +5,7 @@
 import type { Grant, ServiceRegistry, Tollgate } from '@tollgate/core';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/index.ts';
+import type { Quotas } from '../quota/index.ts';
 import type { UsageSink } from '../usage/index.ts';
 import type { UpstreamPool } from './upstreams.ts';
 
@@ -13,6 +14,8 @@ export interface GatewayDeps {
   services: ServiceRegistry;
   pool: UpstreamPool;
   usage: UsageSink;
+  /** Per-principal quotas, checked before authorize. */
+  quotas?: Quotas;
   /** Sends a request to the paid HTTP proxy (`call_service`); the server passes its own app. */
   proxyFetch: (request: Request) => Promise<Response>;
   /** Where a person decides an approval, for clients that cannot elicit. */

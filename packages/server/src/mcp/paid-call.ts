@@ -65,6 +65,7 @@ export async function paidToolCall(deps: GatewayDeps, session: GatewaySession, s
       ...optional('reason', metaString(meta, META.reason)),
       ...optional('approvalId', metaString(meta, META.approvalId)),
     };
+    if (deps.quotas && session.grant) await deps.quotas.check(session.grant.userId);
     const authorization = await authorizeInConversation(deps, session, server, request, extra);
     if (authorization.type === 'in_flight') {
       throw new TollgateError('call_in_flight', 'The first call with this idempotency key is still running; retry later', { callId: authorization.callId, retryAfterSeconds: authorization.retryAfterSeconds });

@@ -17,6 +17,7 @@ import { route, type RouteDef } from '../admin/route.ts';
 import { requireOrg, sellerFilter } from '../admin/routes/deps.ts';
 import type { ApiKeyPrincipal } from '../middleware/api-key/index.ts';
 import { defaultUsageSink } from '../mcp/http.ts';
+import type { Quotas } from '../quota/index.ts';
 import type { UsageSink, UsageStatus } from '../usage/index.ts';
 import { Payouts } from './payouts.ts';
 
@@ -78,6 +79,8 @@ interface Deps {
   services: ServiceRegistry;
   /** Where seller-side calls are metered (edge `sdk`); defaults to the usage_events table. */
   usage?: UsageSink;
+  /** Per-principal quotas, checked before authorize. */
+  quotas?: Quotas;
 }
 
 /** Every `/v1/provider` route: paid calls for sellers, per-user keys, payouts. */
@@ -107,12 +110,13 @@ function meter(usage: UsageSink, m: Metered): void {
   }).catch(() => {});
 }
 
-function callRoutes({ tg, services, usage }: Deps & { usage: UsageSink }): RouteDef[] {
+function callRoutes({ tg, services, usage, quotas }: Deps & { usage: UsageSink }): RouteDef[] {
   return [
     route({ method: 'post', path: '/v1/provider/authorize', tag: 'provider', summary: "Authorize a paid call to one of the seller's services with the caller's API key (holds the price)", roles: ['seller', 'admin'], body: AuthorizeBody,
       handler: async ({ body, principal }) => {
         const resolved = await ownService(services, principal, body.service);
         try {
+          if (quotas) await quotas.check((await tg.grants.authenticate(body.apiKey)).userId);
           const authorization = await tg.guard.authorize({
             token: body.apiKey, idempotencyKey: body.idempotencyKey, fingerprint: body.fingerprint ?? `${body.service} ${body.tool} ${body.idempotencyKey}`,
             service: resolved.ref, tool: body.tool, priceMicros: parseMicros(body.price, { field: 'price' }), pricing: body.pricing, edge: 'sdk',

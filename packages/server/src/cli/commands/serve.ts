@@ -75,6 +75,7 @@ async function runServe(args: { database?: string; port?: string; host?: string;
   }
   const server = await startServer(built.app, { host: config.host, port: config.port });
   const stopBackground = startBackground(tg, { intervalSeconds: config.sweepIntervalSeconds, logger });
+  const stopMetering = built.metering.start();
   const where = isPostgresUrl(config.databaseUrl) ? 'PostgreSQL' : `PGlite at ${config.databaseUrl}`;
   const url = config.publicUrl ?? server.url;
   process.stdout.write(`\nTollgate is running at ${url}  (database: ${where})\n`);
@@ -91,6 +92,8 @@ async function runServe(args: { database?: string; port?: string; host?: string;
     await built.dashboard.close();
     await server.close();
     await stopBackground();
+    await stopMetering();
+    await built.metering.close();
     await demoUpstream?.close();
     await tg.close();
     await db.close();

@@ -1,0 +1,97 @@
+/**
+ * @module metering
+ * Usage sinks, usage export and quotas, built from the configuration in one place so `createApp`
+ * and `tollgate serve` only plug them in:
+ *
+ * - observed usage (every call, refused ones too) → `usage_events`, plus a JSON Lines file when
+ *   `usageJsonl` is set, plus the units of principals under a units quota; all buffered, off the
+ *   call path;
+ * - captured usage → the outbox → Stripe meter events (`stripeSecretKey` + `stripeMeterEventName`)
+ *   and a Redis stream (`usageRedisStream`), exactly once per capture, in the background;
+ * - quotas: in Redis when `redisUrl` is set (fail closed), else in the database.
+ */
+import type { Redis } from 'ioredis';
+import type { MiddlewareHandler } from 'hono';
+import { TollgateError, type Tollgate, type UsageSink } from '@tollgate/core';
+import { openStripe, StripeCustomers, StripeMeterSink } from '@tollgate/rails/stripe';
+import type { RouteDef } from './admin/route.ts';
+import type { Config } from './config/index.ts';
+import type { Logger } from './logger.ts';
+import { PostgresQuotaStore, proxyQuota, QuotaUnitsSink, Quotas, quotaRoutes, RedisQuotaStore } from './quota/index.ts';
+import { openRedis } from './redis.ts';
+import { stripeCustomerRoutes } from './stripe-routes.ts';
+import { BufferedUsageSink, CompositeUsageSink, JsonLinesUsageSink, PostgresUsageSink, RedisStreamUsageSink, UsageExporter } from './usage/index.ts';
+
+/** How often old Postgres quota windows are deleted, and how old they must be. */
+const QUOTA_PRUNE_INTERVAL_MS = 10 * 60_000;
+
+export interface Metering {
+  /** Where the edges write observed usage. */
+  usage: UsageSink;
+  quotas: Quotas;
+  /** Runs before the proxy (and so before authorize): refuses principals over quota. */
+  proxyQuota: MiddlewareHandler;
+  /** Exports captured usage, when a downstream sink is configured. */
+  exporter: UsageExporter | undefined;
+  routes: RouteDef[];
+  redis: Redis | undefined;
+  /** Starts the background work (usage export, quota pruning); returns the stop function. */
+  start(): () => Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createMetering(options: { tg: Tollgate; config: Config; logger: Logger }): Metering {
+  const { tg, config, logger } = options;
+  checkConfig(config);
+  const redis = config.redisUrl ? openRedis(config.redisUrl, { logger }) : undefined;
+  const quotaStore = redis ? new RedisQuotaStore({ redis, algorithm: config.quotaAlgorithm }) : new PostgresQuotaStore(tg.db);
+  const quotas = new Quotas({
+    db: tg.db, store: quotaStore,
+    ...(config.quotaLimit === undefined ? {} : { defaultLimit: { metric: config.quotaMetric, limit: BigInt(config.quotaLimit), windowSeconds: config.quotaWindowSeconds } }),
+  });
+  const onError = (sink: string) => (error: unknown) => logger.warn({ sink, err: (error as Error)?.message ?? String(error) }, 'usage sink failed; retrying');
+  const usage = new CompositeUsageSink([
+    new PostgresUsageSink(tg.db, { onError: onError('usage_events') }),
+    ...(config.usageJsonl ? [new BufferedUsageSink(new JsonLinesUsageSink(config.usageJsonl), { onError: onError('jsonl') })] : []),
+    new QuotaUnitsSink(quotas),
+  ]);
+  const customers = new StripeCustomers(tg.db);
+  const exportSinks: Record<string, UsageSink> = {};
+  if (config.stripeSecretKey && config.stripeMeterEventName) {
+    const stripe = openStripe({ secretKey: config.stripeSecretKey, ...(config.stripeApiBase ? { apiBase: config.stripeApiBase } : {}) });
+    exportSinks[`stripe:${config.stripeMeterEventName}`] = new StripeMeterSink({ stripe, customers, eventName: config.stripeMeterEventName, value: config.stripeMeterValue });
+  }
+  if (redis && config.usageRedisStream) {
+    exportSinks[`redis:${config.usageRedisStream}`] = new RedisStreamUsageSink({ redis, stream: config.usageRedisStream, lengthMax: config.usageRedisStreamLengthMax });
+  }
+  const exporter = Object.keys(exportSinks).length > 0 ? new UsageExporter({ db: tg.db, sinks: exportSinks, intervalMs: config.usageExportIntervalMs, logger }) : undefined;
+  return {
+    usage, quotas, exporter, redis,
+    proxyQuota: proxyQuota({ tg, quotas }),
+    routes: [...quotaRoutes({ tg, quotas }), ...stripeCustomerRoutes({ tg, customers })],
+    start() {
+      const stopExport = exporter?.start();
+      const prune = quotaStore instanceof PostgresQuotaStore
+        ? setInterval(() => void quotaStore.prune(2 * config.quotaWindowSeconds + 3600).catch(() => {}), QUOTA_PRUNE_INTERVAL_MS).unref()
+        : undefined;
+      return async () => {
+        clearInterval(prune);
+        await stopExport?.();
+      };
+    },
+    async close() {
+      await usage.close();
+      redis?.disconnect();
+    },
+  };
+}
+
+/** Options that only work together, reported at startup rather than ignored. */
+function checkConfig(config: Config): void {
+  const problems: string[] = [];
+  if (config.stripeSecretKey && !config.stripeMeterEventName) problems.push('stripeMeterEventName: required with stripeSecretKey');
+  if (config.stripeMeterEventName && !config.stripeSecretKey) problems.push('stripeSecretKey: required with stripeMeterEventName');
+  if (config.usageRedisStream && !config.redisUrl) problems.push('usageRedisStream: needs redisUrl');
+  if (config.quotaAlgorithm === 'sliding' && !config.redisUrl) problems.push('quotaAlgorithm: sliding needs redisUrl (the database store counts fixed windows)');
+  if (problems.length > 0) throw new TollgateError('invalid_request', `invalid configuration:\n  ${problems.join('\n  ')}`, { field: 'config', issues: problems });
+}

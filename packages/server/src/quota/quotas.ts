@@ -1,0 +1,114 @@
+/**
+ * @module quota/quotas
+ * Which quota applies to a principal (its own, set through the admin API, else the configured
+ * default, else none) and the check the edges run before authorize. The check fails closed: when
+ * the quota store cannot answer, the call is refused with `quota_unavailable` (503) rather than let
+ * through unmetered.
+ */
+import { TollgateError, type Db } from '@tollgate/core';
+import type { QuotaDecision, QuotaLimit, QuotaMetric, QuotaStore } from './types.ts';
+
+/** How long a principal's quota setting is reused before it is read again. */
+export const QUOTA_SETTINGS_CACHE_MS = 1_000;
+/** Most cached settings (past it the cache starts over). */
+const QUOTA_SETTINGS_CACHED_MAX = 100_000;
+/** Seconds a client should wait when the quota store is unreachable. */
+const UNAVAILABLE_RETRY_SECONDS = 1;
+
+export interface QuotaSetting extends QuotaLimit {
+  principalId: string;
+  updatedAt: Date;
+}
+
+interface Row {
+  principal_id: string;
+  metric: QuotaMetric;
+  limit_value: bigint;
+  window_seconds: number;
+  updated_at: Date;
+}
+
+export interface QuotasOptions {
+  db: Db;
+  store: QuotaStore;
+  /** The quota of principals without their own; none when omitted. */
+  defaultLimit?: QuotaLimit;
+}
+
+export class Quotas {
+  readonly store: QuotaStore;
+  readonly #o: QuotasOptions;
+  readonly #cache = new Map<string, { limit: QuotaLimit | undefined; atMs: number }>();
+
+  constructor(options: QuotasOptions) {
+    this.#o = options;
+    this.store = options.store;
+  }
+
+  /**
+   * Runs before authorize. A calls quota takes one call from the window; a units quota only asks
+   * whether the window has units left (they are added after the call, `recordUnits`). Throws
+   * `quota_exceeded` (429, Retry-After) or `quota_unavailable` (503).
+   */
+  async check(principalId: string): Promise<void> {
+    let limit: QuotaLimit | undefined;
+    let decision: QuotaDecision;
+    try {
+      limit = await this.limitFor(principalId);
+      if (!limit) return;
+      decision = await this.store.consume(principalId, limit, limit.metric === 'calls' ? 1n : 0n);
+    } catch (error) {
+      throw new TollgateError('quota_unavailable', `The quota store (${this.store.kind}) cannot be reached, so the call was not attempted; retry shortly`, { store: this.store.kind, retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS }, { cause: error });
+    }
+    if (decision.allowed) return;
+    const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    throw new TollgateError('quota_exceeded', `The ${limit.metric} quota of ${limit.limit} per ${limit.windowSeconds} s is used up (used ${decision.used}); retry in ${retryAfterSeconds} s`, {
+      metric: limit.metric, limit: limit.limit.toString(), used: decision.used.toString(), windowSeconds: limit.windowSeconds, retryAfterSeconds,
+    });
+  }
+
+  /** Units a finished call used, for principals under a units quota. Never throws (metering is off the call path). */
+  async recordUnits(principalId: string, units: bigint): Promise<void> {
+    if (units <= 0n) return;
+    const limit = await this.limitFor(principalId).catch(() => undefined);
+    if (limit?.metric === 'units') await this.store.add(principalId, limit, units).catch(() => {});
+  }
+
+  async limitFor(principalId: string): Promise<QuotaLimit | undefined> {
+    const nowMs = Date.now();
+    const hit = this.#cache.get(principalId);
+    if (hit && nowMs - hit.atMs <= QUOTA_SETTINGS_CACHE_MS) return hit.limit;
+    const own = await this.get(principalId);
+    const limit = own ? { metric: own.metric, limit: own.limit, windowSeconds: own.windowSeconds } : this.#o.defaultLimit;
+    if (this.#cache.size >= QUOTA_SETTINGS_CACHED_MAX) this.#cache.clear();
+    this.#cache.set(principalId, { limit, atMs: nowMs });
+    return limit;
+  }
+
+  async get(principalId: string): Promise<QuotaSetting | undefined> {
+    const [row] = await this.#o.db.query<Row>('SELECT * FROM quota_limits WHERE principal_id = $1', [principalId]);
+    return row ? settingOf(row) : undefined;
+  }
+
+  async set(principalId: string, limit: QuotaLimit): Promise<QuotaSetting> {
+    const [row] = await this.#o.db.query<Row>(
+      `INSERT INTO quota_limits (principal_id, metric, limit_value, window_seconds) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (principal_id) DO UPDATE SET metric = EXCLUDED.metric, limit_value = EXCLUDED.limit_value, window_seconds = EXCLUDED.window_seconds, updated_at = now()
+       RETURNING *`,
+      [principalId, limit.metric, limit.limit, limit.windowSeconds],
+    );
+    this.#cache.delete(principalId);
+    return settingOf(row!);
+  }
+
+  /** Removes the principal's own quota (the default applies again). Returns whether there was one. */
+  async remove(principalId: string): Promise<boolean> {
+    const rows = await this.#o.db.query('DELETE FROM quota_limits WHERE principal_id = $1 RETURNING principal_id', [principalId]);
+    this.#cache.delete(principalId);
+    return rows.length > 0;
+  }
+}
+
+function settingOf(row: Row): QuotaSetting {
+  return { principalId: row.principal_id, metric: row.metric, limit: BigInt(row.limit_value), windowSeconds: row.window_seconds, updatedAt: new Date(row.updated_at) };
+}
