@@ -11,7 +11,7 @@ import { ACCOUNT_CODE, ACCOUNT_FLAGS, LEDGER, TRANSFER_CODE, accountId, type Tol
 /** The ledger account value arrives from on the MPP rail (it may go negative: money from outside). */
 export const MPP_RAIL_ACCOUNT = 'external:rail:mpp';
 
-export interface RailSettlement {
+export interface EarningsEntry {
   /** Unique per settlement (e.g. `charge:<challengeId>`, `session:<channelId>:close`). */
   id: string;
   sellerId: string;
@@ -50,7 +50,7 @@ export class MppEarnings {
   }
 
   /** Credits the seller and writes the audit record; returns the ledger transfer id. */
-  async record(s: RailSettlement): Promise<string> {
+  async record(s: EarningsEntry): Promise<string> {
     if (s.amountMicros <= 0n) throw new Error('a settlement moves a positive amount');
     const earnings = accountId.earnings(s.sellerId);
     await this.#ensureAccounts(s.sellerId);

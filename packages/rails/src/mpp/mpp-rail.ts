@@ -1,0 +1,141 @@
+/**
+ * @module mpp/mpp-rail
+ * MPP as a Tollgate rail (`../rail.ts`), for one call at a time:
+ *
+ * - `authorize({ credential, offer })` → a hold. `charge`: the challenge is claimed (single use) and
+ *   the EIP-3009 authorization verified, with the payer's balance and nonce on chain; nothing moves
+ *   yet. `session`: the voucher is accepted and the call's price reserved from the channel.
+ * - `settle(hold)` → `charge`: the authorization is submitted, its receipt and `Transfer` log checked,
+ *   and the earnings recorded; `session`: the reservation is kept (no transaction; the channel is
+ *   settled on `close`). Returns the receipt to send.
+ * - `void(hold)` → `charge`: nothing is submitted, so the payer keeps the money; `session`: the
+ *   reservation is given back.
+ *
+ * Refusals are `MppProblem`s (the protocol's own problem types), not `TollgateError`s.
+ */
+import type { Rail, RailDescription, RailHold, RailSettlement } from '../rail.ts';
+import type { ChallengeBook } from './challenges.ts';
+import type { MppCredential } from './credentials.ts';
+import type { EarningsEntry, MppEarnings } from './earnings.ts';
+import type { EvmCharge, VerifiedCharge } from './evm-charge.ts';
+import type { MppEvmChain } from './evm-chain.ts';
+import type { EvmSessions, SessionCharge } from './evm-session.ts';
+import type { MppOffer, MppReceipt } from './outcome.ts';
+import { MppProblem } from './problems.ts';
+import type { SingleUseStore } from './single-use.ts';
+
+export interface MppLogger {
+  error(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+export interface MppAuthorizeRequest {
+  credential: MppCredential;
+  offer: MppOffer;
+}
+
+export interface MppHold extends RailHold {
+  rail: 'mpp';
+  challengeId: string;
+  offer: MppOffer;
+  /** `charge`: the verified authorization to submit; `session`: the reservation on the channel. */
+  pending: { intent: 'charge'; verified: VerifiedCharge } | { intent: 'session'; reserved: SessionCharge };
+  startedMs: number;
+}
+
+export interface MppSettlement extends RailSettlement {
+  receipt?: MppReceipt;
+}
+
+export interface MppRailOptions {
+  book: ChallengeBook;
+  chain: MppEvmChain;
+  charge: EvmCharge;
+  sessions?: EvmSessions;
+  earnings?: MppEarnings;
+  singleUse: SingleUseStore;
+  logger?: MppLogger;
+}
+
+export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
+  readonly rail = 'mpp' as const;
+  readonly #o: MppRailOptions;
+
+  constructor(options: MppRailOptions) {
+    this.#o = options;
+  }
+
+  describe(): RailDescription {
+    const { chainId, token } = this.#o.chain;
+    const intents = this.#o.sessions ? `charge (EIP-3009) and session (escrow ${this.#o.sessions.escrow})` : 'charge (EIP-3009)';
+    return { rail: this.rail, summary: `MPP evm ${intents} on eip155:${chainId}`, currency: `eip155:${chainId}/${token.address}`, external: true };
+  }
+
+  /** Checks the echoed challenge (HMAC, realm, resource, price, expiry), then holds by intent. */
+  async authorize({ credential, offer }: MppAuthorizeRequest): Promise<MppHold> {
+    const { challenge } = credential;
+    if (challenge.method !== 'evm') throw new MppProblem('method-unsupported', `This server takes the evm method, not ${String(challenge.method).slice(0, 40)}`);
+    if (challenge.intent !== 'charge' && (challenge.intent !== 'session' || !this.#o.sessions) || !(offer.intents as readonly string[]).includes(challenge.intent)) {
+      throw new MppProblem('invalid-challenge', `This resource does not offer the ${String(challenge.intent).slice(0, 40)} intent`, { reason: 'intent_not_offered' });
+    }
+    const expiresMs = this.#o.book.check(challenge, offer);
+    if (String(challenge.request.amount) !== offer.amountMicros.toString()) {
+      throw new MppProblem('invalid-challenge', 'The price has changed since this challenge was issued', { reason: 'price_changed' });
+    }
+    const base = { rail: this.rail, id: challenge.id, challengeId: challenge.id, amountMicros: offer.amountMicros, offer, startedMs: performance.now() };
+    if (challenge.intent === 'session') {
+      const reserved = await this.#o.sessions!.reserve(credential, offer, challenge.id);
+      return { ...base, payer: reserved.channelId, pending: { intent: 'session', reserved } };
+    }
+    // Claimed before anything else runs: a concurrent or later use of this credential stops here.
+    if (!this.#o.singleUse.claim(`challenge:${challenge.id}`, expiresMs)) {
+      throw new MppProblem('invalid-challenge', 'This challenge was already used; answer a fresh one', { reason: 'challenge_used' });
+    }
+    const verified = await this.#o.charge.verify(credential, this.#o.book.nowMs());
+    return { ...base, amountMicros: verified.amount, payer: verified.payer, pending: { intent: 'charge', verified } };
+  }
+
+  /** Takes the money; throws an `MppProblem` when a charge cannot be settled (withhold the answer then). */
+  async settle(hold: MppHold): Promise<MppSettlement> {
+    if (hold.pending.intent === 'session') {
+      const receipt = hold.pending.reserved.keep();
+      return { rail: this.rail, holdId: hold.id, outcome: 'settled', amountMicros: hold.amountMicros, reference: hold.pending.reserved.channelId, replay: false, receipt };
+    }
+    const { verified } = hold.pending;
+    const settlement = await this.#o.charge.settle(verified);
+    if (settlement.type === 'failed') {
+      this.#o.logger?.warn({ challengeId: hold.challengeId, reason: settlement.reason, txHash: settlement.txHash }, 'mpp charge settlement failed; the answer was withheld');
+      throw new MppProblem('verification-failed', `Settlement failed (${settlement.reason}); nothing was delivered or charged`, { reason: 'settlement_failed', ...(settlement.txHash ? { txHash: settlement.txHash } : {}) });
+    }
+    if (settlement.type === 'unknown') {
+      this.#o.logger?.error({ challengeId: hold.challengeId, txHash: settlement.txHash }, 'mpp charge settlement outcome unknown; the answer was withheld');
+      throw new MppProblem('settlement-unknown', 'The payment was submitted but not confirmed in time; the answer is withheld. Check the transaction before paying again.', { txHash: settlement.txHash });
+    }
+    const { offer } = hold;
+    await this.record({
+      id: `charge:${hold.challengeId}`, sellerId: offer.sellerId, serviceId: offer.serviceId, service: offer.service, tool: offer.tool, edge: offer.edge,
+      amountMicros: verified.amount, kind: 'evm/charge', txHash: settlement.txHash, payer: verified.payer, calls: 1,
+      latencyMs: Math.round(performance.now() - hold.startedMs),
+    });
+    const receipt: MppReceipt = {
+      method: 'evm', intent: 'charge', status: 'success', timestamp: new Date().toISOString(),
+      reference: settlement.txHash, challengeId: hold.challengeId, chainId: this.#o.chain.chainId,
+    };
+    return { rail: this.rail, holdId: hold.id, outcome: 'settled', amountMicros: verified.amount, reference: settlement.txHash, replay: false, receipt };
+  }
+
+  async void(hold: MppHold, _reason: string): Promise<MppSettlement> {
+    // A charge's authorization is simply never submitted; it expires unused with the challenge.
+    if (hold.pending.intent === 'session') hold.pending.reserved.giveBack();
+    return { rail: this.rail, holdId: hold.id, outcome: 'voided', amountMicros: 0n, replay: false };
+  }
+
+  /** The money has moved on chain: a ledger failure must not turn into "not paid"; it is logged to reconcile. */
+  async record(entry: EarningsEntry): Promise<void> {
+    try {
+      await this.#o.earnings?.record(entry);
+    } catch (error) {
+      this.#o.logger?.error({ id: entry.id, txHash: entry.txHash, channelId: entry.channelId, err: error instanceof Error ? error.message : String(error) }, 'mpp settlement could not be recorded in the ledger; reconcile by its reference');
+    }
+  }
+}
