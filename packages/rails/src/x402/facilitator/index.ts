@@ -1,0 +1,2 @@
+export { LocalFacilitator, FACILITATOR_RECEIPT_TIMEOUT_MS, type LocalFacilitatorOptions } from './local-facilitator.ts';
+export { facilitatorHandler, serveFacilitator, serveFetch, FACILITATOR_BODY_BYTES_MAX, type FacilitatorServer } from './http.ts';
