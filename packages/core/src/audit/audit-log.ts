@@ -11,7 +11,7 @@ import { exportCsv, exportJournal, exportJsonl } from './export.ts';
 import { seqCursor, whereOf } from './filters.ts';
 import { normalize, recordFromRow, type Row } from './rows.ts';
 import { verifyChain } from './verify.ts';
-import { AuditWriter } from './writer.ts';
+import { AuditWriter, type PreparedRecord } from './writer.ts';
 import type { AuditAnchor, AuditFilter, AuditInput, AuditPage, AuditQuery, AuditRecord, VerifyResult } from './types.ts';
 
 export interface AuditLogOptions {
@@ -42,13 +42,18 @@ export class AuditLog {
    * or refusal code) returns the record already written instead of chaining a duplicate.
    */
   append(input: AuditInput): Promise<AuditRecord> {
-    let normalized;
+    let prepared;
     try {
-      normalized = { ...normalize(input), createdAt: this.#now() };
+      prepared = this.prepare(input);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#writer.submit(normalized);
+    return this.#writer.submit(prepared);
+  }
+
+  /** Checks and stamps a record, for `appendRecords` inside another transaction (the guard's settle). */
+  prepare(input: AuditInput): PreparedRecord {
+    return { ...normalize(input), createdAt: this.#now() };
   }
 
   /** Waits until every append queued so far has committed. */

@@ -18,10 +18,11 @@ import type { AuditInput, AuditRecord } from './types.ts';
 /** Most records one batch commits: bounds transaction size, lock time and worst-case latency. */
 export const AUDIT_BATCH_SIZE_MAX = 1_000;
 
-type Normalized = AuditInput & { kind: string; createdAt: Date };
+/** A record checked and stamped, ready to be chained (by the writer, or inside another transaction). */
+export type PreparedRecord = AuditInput & { kind: string; createdAt: Date };
 
 interface Job {
-  input: Normalized;
+  input: PreparedRecord;
   resolve: (record: AuditRecord) => void;
   reject: (error: unknown) => void;
 }
@@ -46,7 +47,7 @@ export class AuditWriter {
     this.#sizeMax = options.batchSizeMax ?? AUDIT_BATCH_SIZE_MAX;
   }
 
-  submit(input: Normalized): Promise<AuditRecord> {
+  submit(input: PreparedRecord): Promise<AuditRecord> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
       this.#draining ??= this.#drain();
@@ -75,7 +76,7 @@ export class AuditWriter {
    */
   async #commitOrBisect(batch: Job[]): Promise<void> {
     try {
-      const records = await this.#db.transaction((tx) => this.#commit(tx, batch.map((j) => j.input)));
+      const records = await this.#db.transaction((tx) => appendRecords(tx, batch.map((j) => j.input)));
       this.stats.batches += 1;
       this.stats.records += batch.length;
       batch.forEach((job, i) => job.resolve(records[i]!));
@@ -90,38 +91,46 @@ export class AuditWriter {
     }
   }
 
-  async #commit(tx: Queryable, inputs: readonly Normalized[]): Promise<AuditRecord[]> {
-    const [head] = await tx.query<{ seq: bigint; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
-    if (!head) throw new Error('audit_head is missing: the 003 migration did not run');
-    const callIds = [...new Set(inputs.map((i) => i.callId))];
-    const existing = await tx.query<Row>(
-      'SELECT * FROM audit_records WHERE call_id IN (SELECT jsonb_array_elements_text($1::jsonb))',
-      [JSON.stringify(callIds)],
-    );
-    const byKey = new Map<string, AuditRecord>(existing.map((row) => [`${row.call_id}\u0000${row.kind}`, recordFromRow(row)]));
-    let seq = BigInt(head.seq);
-    let prevHash = head.hash;
-    const fresh: string[] = [];
-    const out = inputs.map((input) => {
-      const key = `${input.callId}\u0000${input.kind}`;
-      const found = byKey.get(key);
-      if (found) return found;
-      seq += 1n;
-      const stored = storedOf({ ...input, id: `rec_${randomBytes(12).toString('hex')}`, seq, prevHash });
-      const text = canonicalJson(stored);
-      const hash = sha256Hex(text);
-      const record = recordFromStored(stored, hash);
-      byKey.set(key, record);
-      // The hashed text is reused as the row to insert (key order is irrelevant to jsonb), so
-      // each record is serialized once.
-      fresh.push(`${text.slice(0, -1)},"hash":"${hash}"}`);
-      prevHash = hash;
-      return record;
-    });
-    if (fresh.length > 0) {
-      await tx.query(`INSERT INTO audit_records (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`, [`[${fresh.join(',')}]`]);
-      await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, prevHash]);
-    }
-    return out;
+}
+
+/**
+ * Chains `inputs` onto the log inside `tx`: locks the head, skips records that already exist for
+ * their call and kind (returning those), inserts the rest in one statement and moves the head. Any
+ * transaction may call it, as long as it takes the head last among its locks (the ledger's settle
+ * batch does), so two writers never wait on each other in opposite orders.
+ */
+export async function appendRecords(tx: Queryable, inputs: readonly PreparedRecord[], options: { unique?: boolean } = {}): Promise<AuditRecord[]> {
+  const [head] = await tx.query<{ seq: bigint; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
+  if (!head) throw new Error('audit_head is missing: the 003 migration did not run');
+  // `unique`: the caller guarantees no record exists yet for these calls and kinds (the guard's
+  // settle, which appends only for calls its own transaction moved to their final state).
+  const existing = options.unique ? [] : await tx.query<Row>(
+    'SELECT * FROM audit_records WHERE call_id IN (SELECT jsonb_array_elements_text($1::jsonb))',
+    [JSON.stringify([...new Set(inputs.map((i) => i.callId))])],
+  );
+  const byKey = new Map<string, AuditRecord>(existing.map((row) => [`${row.call_id}\u0000${row.kind}`, recordFromRow(row)]));
+  let seq = BigInt(head.seq);
+  let prevHash = head.hash;
+  const fresh: string[] = [];
+  const out = inputs.map((input) => {
+    const key = `${input.callId}\u0000${input.kind}`;
+    const found = byKey.get(key);
+    if (found) return found;
+    seq += 1n;
+    const stored = storedOf({ ...input, id: `rec_${randomBytes(12).toString('hex')}`, seq, prevHash });
+    const text = canonicalJson(stored);
+    const hash = sha256Hex(text);
+    const record = recordFromStored(stored, hash);
+    byKey.set(key, record);
+    // The hashed text is reused as the row to insert (key order is irrelevant to jsonb), so
+    // each record is serialized once.
+    fresh.push(`${text.slice(0, -1)},"hash":"${hash}"}`);
+    prevHash = hash;
+    return record;
+  });
+  if (fresh.length > 0) {
+    await tx.query(`INSERT INTO audit_records (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`, [`[${fresh.join(',')}]`]);
+    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, prevHash]);
   }
+  return out;
 }

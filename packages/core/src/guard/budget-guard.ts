@@ -7,13 +7,14 @@
 import type { Db } from '../db/db.ts';
 import { TollgateError } from '../errors.ts';
 import type { Grants } from '../grants/grants.ts';
-import type { Account, Ledger, TransferResult } from '../ledger/types.ts';
+import type { Account, AttachingLedger, Ledger, TransferResult } from '../ledger/index.ts';
 import { Batcher } from '../batching/batcher.ts';
 import { accountId, earningsAccount } from '../limits/accounts.ts';
 import type { LimitBook } from '../limits/limit-book.ts';
 import { formatMicros, parseMicros } from '../money.ts';
 import { callIdFor } from './call-id.ts';
-import { CallStore, type CallContext as StoredContext, type CallRow } from './call-store.ts';
+import { allOk, authorizedRows, remainingOf, settledRows, type SettledCall } from './attachments.ts';
+import { CallStore, type AuthorizedCall, type CallContext as StoredContext, type CallRow, type NewCall } from './call-store.ts';
 import { loadCallContext, type CallContext } from './context.ts';
 import { checkGrant, reapprovalReason } from './grant-checks.ts';
 import { buildHoldChain, buildSettleChain, type HoldChain } from './hold-chain.ts';
@@ -24,7 +25,8 @@ import { movements, recordBase, storedMovements, type Attempt } from './records.
 
 export interface BudgetGuardOptions {
   db: Db;
-  ledger: Ledger;
+  /** The SQL ledger: call and audit rows ride in its batches (ledger/attachment.ts). */
+  ledger: Ledger & AttachingLedger;
   grants: Grants;
   limits: LimitBook;
   policy: PolicyPort;
@@ -42,8 +44,13 @@ const AUTHORIZED_HERE_MAX = 100_000;
 /** Seconds a client should wait before polling an approval again. */
 const APPROVAL_RETRY_SECONDS = 5;
 
-const SUCCESS = new Set(['created', 'exists']);
-const allOk = (results: readonly TransferResult[]) => results.every((r) => SUCCESS.has(r.status));
+/** Ledger statuses that mean another request with the same key already placed (or failed) these transfers. */
+const TWIN_STATUSES = /^(exists_with_different_|id_already_failed$)/;
+
+type Held =
+  | { type: 'held'; holdMicros: bigint; free: boolean; remainingMicros: bigint }
+  | { type: 'twin'; answer: Authorization }
+  | { type: 'failed'; results: TransferResult[] };
 
 export class BudgetGuard implements Guard {
   readonly calls: CallStore;
@@ -57,41 +64,47 @@ export class BudgetGuard implements Guard {
   readonly #authorizedHere = new Map<string, CallRow>();
   /** Balance reads of many concurrent calls share one query. */
   readonly #accounts: Batcher<string, Account | undefined>;
+  readonly #authorizedRows;
+  readonly #settledRows;
 
   constructor(options: BudgetGuardOptions) {
     this.#o = options;
     this.calls = new CallStore(options.db);
+    this.#authorizedRows = authorizedRows(this.calls);
+    this.#settledRows = settledRows(this.calls, options.audit);
     this.#accounts = new Batcher(async (ids) => {
       const found = new Map((await options.ledger.lookupAccounts([...new Set(ids)])).map((a) => [a.id, a]));
       return ids.map((id) => found.get(id));
     }, { sizeMax: 1_000 });
   }
 
+  /**
+   * Reads the call first (a retry is answered from its row); a new call runs policy and places its
+   * hold, and its row is written in the hold's own transaction, so two requests with one key never
+   * both own the call: the second finds the first's hold and row, and is answered like a retry.
+   */
   async authorize(request: CallRequest): Promise<Authorization> {
     const grant = await this.#o.grants.authenticate(request.token);
     const callId = callIdFor(grant.id, request.idempotencyKey);
-    const claim = await this.calls.claim({
-      id: callId, grantId: grant.id, orgId: grant.orgId, userId: grant.userId, serviceId: request.service.id,
-      taskId: request.taskId ?? grant.taskId, fingerprint: request.fingerprint,
-    });
-    if (!claim.claimed) {
-      const answer = await this.#existing(claim.existing, request);
+    const existing = await this.calls.get(callId);
+    if (existing) {
+      const answer = await this.#existing(existing, request, { reopen: true });
       if (answer) return answer;
     }
     const attempt: Attempt = { callId, grant, request, decision: 'allow', trace: [], ruleId: null, approvalId: request.approvalId ?? null, context: undefined };
     try {
-      return await this.#authorizeClaimed(attempt);
+      return await this.#authorizeNew(attempt);
     } catch (error) {
       if (!(error instanceof TollgateError) || error.code === 'internal') {
-        await this.calls.release(callId);
+        // A call re-opened for its approval goes back to being retryable.
+        if (existing) await this.calls.release(callId);
         throw error;
       }
-      await this.#refuse(attempt, error);
-      throw error;
+      return this.#refuse(attempt, error);
     }
   }
 
-  async #existing(row: CallRow, request: CallRequest): Promise<Authorization | undefined> {
+  async #existing(row: CallRow, request: CallRequest, options: { reopen: boolean }): Promise<Authorization | undefined> {
     if (row.fingerprint !== request.fingerprint) {
       throw new TollgateError('idempotency_conflict', 'This Idempotency-Key was already used for a different request', { callId: row.id });
     }
@@ -102,11 +115,11 @@ export class BudgetGuard implements Guard {
     const refusal = row.refusal!;
     // A call parked for approval continues when the retry brings an approval id; any other refusal
     // is final for this key: the same request gets the same answer.
-    if (refusal.code === 'approval_required' && request.approvalId && (await this.calls.reopen(row.id))) return undefined;
+    if (options.reopen && refusal.code === 'approval_required' && request.approvalId && (await this.calls.reopen(row.id))) return undefined;
     throw new TollgateError(refusal.code, refusal.detail, { ...refusal.data, callId: row.id, replayed: true });
   }
 
-  async #authorizeClaimed(attempt: Attempt): Promise<Authorized> {
+  async #authorizeNew(attempt: Attempt): Promise<Authorization> {
     const { grant, request, callId } = attempt;
     const now = this.#o.now();
     const lineage = await this.#o.grants.lineage(grant);
@@ -115,26 +128,11 @@ export class BudgetGuard implements Guard {
     attempt.context = context;
     const raiseMicros = await this.#decide(attempt, context);
     if (raiseMicros > 0n) await this.#o.limits.raise(accountId.grantTotal(grant.id), raiseMicros, attempt.approvalId!);
-    const hold = await this.#hold(attempt, context);
-    const stored: StoredContext = {
-      holdIds: hold.chain.transfers.filter((_, i) => hold.chain.steps[i]!.pending).map((t) => t.id),
-      countHoldIds: hold.chain.transfers.filter((_, i) => hold.chain.steps[i]!.pending && hold.chain.steps[i]!.count).map((t) => t.id),
-      free: hold.free,
-      pricing: request.pricing,
-      sellerId: request.service.sellerId,
-      currency: context.currency,
-      feeBasisPoints: context.feeBasisPoints,
-      audit: { request: { service: request.service, tool: request.tool, reason: request.reason, edge: request.edge, priceMicros: request.priceMicros }, projectId: context.projectId, agentId: context.agentId, taskId: context.taskId, decision: attempt.decision, ruleId: attempt.ruleId, trace: attempt.trace, approvalId: attempt.approvalId, holdTransfers: movements(hold.chain.transfers, hold.chain.steps) },
-    };
-    await this.calls.authorized(callId, hold.holdMicros, stored);
-    this.#remember({
-      id: callId, grant_id: grant.id, org_id: grant.orgId, user_id: grant.userId, service_id: request.service.id, task_id: context.taskId,
-      fingerprint: request.fingerprint, state: 'authorized', hold_micros: hold.holdMicros, charged_micros: 0n, context: stored, refusal: null, result: null,
-    });
-    const remainingMicros = await this.#remaining(grant.id);
-    return { type: 'authorized', callId, grantId: grant.id, holdMicros: hold.holdMicros, free: hold.free, remainingMicros };
+    const held = await this.#hold(attempt, context);
+    if (held.type === 'twin') return held.answer;
+    if (held.type === 'failed') throw new TollgateError('internal', 'the hold failed without a refusal');
+    return { type: 'authorized', callId, grantId: grant.id, holdMicros: held.holdMicros, free: held.free, remainingMicros: held.remainingMicros };
   }
-
   /** Policy and approvals. Returns how much an approval raises the grant cap (0 when it doesn't). */
   async #decide(attempt: Attempt, context: CallContext): Promise<bigint> {
     const { grant, request, callId } = attempt;
@@ -189,24 +187,70 @@ export class BudgetGuard implements Guard {
   }
 
   /** Places the hold: a free-tier attempt first when the service has one, then the paid chain. */
-  async #hold(attempt: Attempt, context: CallContext): Promise<{ chain: HoldChain; holdMicros: bigint; free: boolean }> {
+  async #hold(attempt: Attempt, context: CallContext): Promise<Held> {
     const { request, callId } = attempt;
     if (context.limits.freeCallsPerMonth > 0) {
       const chain = buildHoldChain(context.limits, callId, 0n, 'free');
-      const results = await this.#submit(chain);
-      if (allOk(results)) return { chain, holdMicros: 0n, free: true };
-      const index = failingIndex(results);
-      if (chain.steps[index]?.kind !== 'free_tier') throw await this.#refusal(chain, results, request.priceMicros, context);
+      const held = await this.#submitHold(attempt, context, chain, 0n, true);
+      if (held.type !== 'failed') return held;
+      const index = failingIndex(held.results);
+      if (chain.steps[index]?.kind !== 'free_tier') throw await this.#refusal(chain, held.results, request.priceMicros, context);
     }
     const chain = buildHoldChain(context.limits, callId, request.priceMicros, 'paid');
-    const results = await this.#submit(chain);
-    if (allOk(results)) return { chain, holdMicros: request.priceMicros, free: false };
-    throw await this.#refusal(chain, results, request.priceMicros, context);
+    const held = await this.#submitHold(attempt, context, chain, request.priceMicros, false);
+    if (held.type !== 'failed') return held;
+    throw await this.#refusal(chain, held.results, request.priceMicros, context);
   }
 
-  async #submit(chain: HoldChain): Promise<TransferResult[]> {
+  /** One hold chain, with the call's row in the same ledger transaction. */
+  async #submitHold(attempt: Attempt, context: CallContext, chain: HoldChain, holdMicros: bigint, free: boolean): Promise<Held> {
+    const { grant, request, callId } = attempt;
     await this.#o.limits.ensure(chain.limits);
-    return this.#o.ledger.createTransfers(chain.transfers);
+    const row: AuthorizedCall = { ...this.#newCall(attempt), holdMicros, context: this.#stored(attempt, context, chain, free) };
+    const grantAccount = accountId.grantTotal(grant.id);
+    const { results, answer: owned, accounts } = await this.#o.ledger.createTransfersWith(chain.transfers, { writer: this.#authorizedRows, item: row, report: [grantAccount] });
+    if (!allOk(results)) {
+      if (results.some((r) => TWIN_STATUSES.test(r.status))) return { type: 'twin', answer: await this.#twin(attempt, chain, results) };
+      return { type: 'failed', results };
+    }
+    if (!owned) return { type: 'twin', answer: await this.#twin(attempt, chain, results) };
+    this.#remember({
+      id: callId, grant_id: grant.id, org_id: grant.orgId, user_id: grant.userId, service_id: request.service.id, task_id: context.taskId,
+      fingerprint: request.fingerprint, state: 'authorized', hold_micros: holdMicros, charged_micros: 0n, context: row.context, refusal: null, result: null,
+    });
+    return { type: 'held', holdMicros, free, remainingMicros: remainingOf(accounts.get(grantAccount)) };
+  }
+
+  /**
+   * Another request with the same key owns this call (it wrote the row, or placed these holds
+   * first). Holds this request created anyway are voided, and it is answered as a retry would be.
+   */
+  async #twin(attempt: Attempt, chain: HoldChain, results: readonly TransferResult[]): Promise<Authorization> {
+    const created = chain.transfers.filter((t, i) => chain.steps[i]!.pending && results[i]?.status === 'created');
+    if (created.length > 0) await this.#o.ledger.createTransfers(buildSettleChain({ callId: attempt.callId, holdIds: created.map((t) => t.id), countHoldIds: [], capture: false, chargeMicros: 0n, feeMicros: 0n, sellerId: '' }));
+    const row = await this.calls.get(attempt.callId);
+    const answer = row ? await this.#existing(row, attempt.request, { reopen: false }) : undefined;
+    return answer ?? { type: 'in_flight', callId: attempt.callId, retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS };
+  }
+
+  #newCall(attempt: Attempt): NewCall {
+    const { grant, request, callId } = attempt;
+    return { id: callId, grantId: grant.id, orgId: grant.orgId, userId: grant.userId, serviceId: request.service.id, taskId: attempt.context?.taskId ?? request.taskId ?? grant.taskId, fingerprint: request.fingerprint };
+  }
+
+  /** What settle needs to know about the hold, stored on the call's row. */
+  #stored(attempt: Attempt, context: CallContext, chain: HoldChain, free: boolean): StoredContext {
+    const { request } = attempt;
+    return {
+      holdIds: chain.transfers.filter((_, i) => chain.steps[i]!.pending).map((t) => t.id),
+      countHoldIds: chain.transfers.filter((_, i) => chain.steps[i]!.pending && chain.steps[i]!.count).map((t) => t.id),
+      free,
+      pricing: request.pricing,
+      sellerId: request.service.sellerId,
+      currency: context.currency,
+      feeBasisPoints: context.feeBasisPoints,
+      audit: { request: { service: request.service, tool: request.tool, reason: request.reason, edge: request.edge, priceMicros: request.priceMicros }, projectId: context.projectId, agentId: context.agentId, taskId: context.taskId, decision: attempt.decision, ruleId: attempt.ruleId, trace: attempt.trace, approvalId: attempt.approvalId, holdTransfers: movements(chain.transfers, chain.steps) },
+    };
   }
 
   async #refusal(chain: HoldChain, results: readonly TransferResult[], requested: bigint, context: CallContext): Promise<TollgateError> {
@@ -231,20 +275,17 @@ export class BudgetGuard implements Guard {
     const postHolds = capture && (chargeMicros > 0n || ctx.free);
     if (postHolds && chargeMicros > 0n) await this.#ensureEarnings(ctx.sellerId, ctx.currency);
     const transfers = buildSettleChain({ callId: row.id, holdIds: ctx.holdIds, countHoldIds: ctx.countHoldIds, capture: postHolds, chargeMicros, feeMicros, sellerId: ctx.sellerId });
-    const results = transfers.length > 0 ? await this.#o.ledger.createTransfers(transfers) : [];
-    if (!allOk(results)) return this.#settleFailed(row, input, results);
     const state = capture ? 'captured' : 'voided';
-    const remainingMicros = await this.#remaining(row.grant_id);
-    await this.#o.audit.append({
-      ...recordBase(row, input),
-      outcome: state,
-      capturedMicros: chargeMicros,
-      feeMicros,
-      transfers: [...storedMovements(ctx), ...movements(transfers)],
-    });
-    const finished = await this.calls.finish(row.id, state, chargeMicros, { remainingMicros, edge: input.result ?? {}, status: input.status });
+    const grantAccountId = accountId.grantTotal(row.grant_id);
+    const settled: SettledCall = {
+      call: { id: row.id, state, chargedMicros: chargeMicros, result: { edge: input.result ?? {}, status: input.status } },
+      grantAccountId,
+      record: this.#o.audit.prepare({ ...recordBase(row, input), outcome: state, capturedMicros: chargeMicros, feeMicros, transfers: [...storedMovements(ctx), ...movements(transfers)] }),
+    };
+    const { results, answer: finished, accounts } = await this.#o.ledger.createTransfersWith(transfers, { writer: this.#settledRows, item: settled, report: [grantAccountId] });
+    if (!allOk(results)) return this.#settleFailed(row, input, results);
     if (!finished) return replayOf((await this.calls.get(row.id))!);
-    return { callId: row.id, outcome: state, chargedMicros: chargeMicros, remainingMicros, replay: false };
+    return { callId: row.id, outcome: state, chargedMicros: chargeMicros, remainingMicros: remainingOf(accounts.get(grantAccountId)), replay: false };
   }
 
   #charge(row: CallRow, input: SettleInput): bigint {
@@ -302,8 +343,17 @@ export class BudgetGuard implements Guard {
     return { released, expired };
   }
 
-  async #refuse(attempt: Attempt, error: TollgateError): Promise<void> {
-    await this.calls.refuse(attempt.callId, { code: error.code, detail: error.message, data: { ...error.data } });
+  /**
+   * Records a refusal and its audit record, then throws it. When another request with the same key
+   * already owns the call, nothing is recorded and this one is answered as a retry would be.
+   */
+  async #refuse(attempt: Attempt, error: TollgateError): Promise<Authorization> {
+    const recorded = await this.calls.refuse(this.#newCall(attempt), { code: error.code, detail: error.message, data: { ...error.data } });
+    if (!recorded) {
+      const row = await this.calls.get(attempt.callId);
+      const answer = row ? await this.#existing(row, attempt.request, { reopen: false }) : undefined;
+      return answer ?? { type: 'in_flight', callId: attempt.callId, retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS };
+    }
     const { grant, request, context } = attempt;
     await this.#o.audit.append({
       callId: attempt.callId, outcome: 'refused', orgId: grant.orgId, projectId: context?.projectId ?? grant.projectId, userId: grant.userId,
@@ -314,6 +364,7 @@ export class BudgetGuard implements Guard {
       ruleId: attempt.ruleId, approvalId: attempt.approvalId, holdMicros: 0n, rail: 'balance', capturedMicros: 0n, feeMicros: 0n,
       status: 'refused', httpStatus: error.status, summary: error.message, latencyMs: null, units: null, transfers: [],
     });
+    throw error;
   }
 
   #remember(row: CallRow): void {

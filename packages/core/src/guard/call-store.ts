@@ -1,10 +1,11 @@
 /**
  * @module guard/call-store
- * The per-call idempotency record. Claiming a call is one INSERT … ON CONFLICT, so of fifty
- * concurrent requests with one key exactly one proceeds; the others see it in flight, or its
- * recorded outcome once it settled. State changes are conditional UPDATEs for the same reason.
+ * The per-call idempotency record. A call's row is written in the same transaction as its hold (see
+ * `insertAuthorized`), or as a refusal when it was refused: one INSERT … ON CONFLICT either way, so
+ * of fifty concurrent requests with one key exactly one owns the call; the others see it in flight,
+ * or its recorded outcome once it settled. State changes are conditional UPDATEs for the same reason.
  */
-import type { Db } from '../db/db.ts';
+import type { Db, Queryable } from '../db/db.ts';
 import type { ErrorCode } from '../errors.ts';
 import { Batcher } from '../batching/batcher.ts';
 
@@ -56,35 +57,41 @@ export interface NewCall {
   fingerprint: string;
 }
 
+/** A call whose hold the ledger just placed, written with it. */
+export interface AuthorizedCall extends NewCall {
+  holdMicros: bigint;
+  context: CallContext;
+}
+
+/** A call settled by the ledger batch it is written in. */
+export interface FinishedCall {
+  id: string;
+  state: 'captured' | 'voided';
+  chargedMicros: bigint;
+  result: Record<string, unknown>;
+}
+
 /** Most call records one statement touches (see batching/batcher.ts). */
 const CALL_BATCH_SIZE_MAX = 500;
 
 /**
- * Call records, written through batchers: under load, the claims (and state changes) of many
- * concurrent calls share one statement. Within a batch a repeated id is resolved in submission
- * order, exactly as one-at-a-time statements would have been.
+ * Call records. Reads, refusals and state changes of many concurrent calls share one statement
+ * (batchers); the rows of authorized and settled calls are written inside the ledger's own batch
+ * (`insertAuthorized`, `finishIn`). Within a batch a repeated id is resolved in submission order,
+ * exactly as one-at-a-time statements would have been.
  */
 export class CallStore {
   readonly #db: Db;
-  readonly #claims: Batcher<NewCall, boolean>;
+  readonly #refusals: Batcher<NewCall & { refusal: StoredRefusal }, boolean>;
   readonly #reads: Batcher<string, CallRow | undefined>;
   readonly #transitions: Batcher<Transition, boolean>;
 
   constructor(db: Db) {
     this.#db = db;
     const options = { sizeMax: CALL_BATCH_SIZE_MAX };
-    this.#claims = new Batcher((calls) => this.#claimBatch(calls), options);
+    this.#refusals = new Batcher((calls) => this.#refuseBatch(calls), options);
     this.#reads = new Batcher((ids) => this.#readBatch(ids), options);
-    this.#transitions = new Batcher((items) => this.#transitionBatch(items), options);
-  }
-
-  /** Inserts the call in state `authorizing`; returns the existing row when the id was taken. */
-  async claim(call: NewCall): Promise<{ claimed: true } | { claimed: false; existing: CallRow }> {
-    if (await this.#claims.submit(call)) return { claimed: true };
-    const existing = await this.get(call.id);
-    // The row can vanish between the two statements when a failed attempt released it; claim again.
-    if (!existing) return this.claim(call);
-    return { claimed: false, existing };
+    this.#transitions = new Batcher((items) => transition(db, items), options);
   }
 
   get(id: string): Promise<CallRow | undefined> {
@@ -96,22 +103,49 @@ export class CallStore {
     return this.#transitions.submit({ id, from: 'refused', to: 'authorizing', set: { refusal: null } });
   }
 
-  /** Forgets a claim that failed for an unexpected reason, so the client's retry can run again. */
+  /** Forgets a re-opened call that failed for an unexpected reason, so the client's retry can run again. */
   async release(id: string): Promise<void> {
     await this.#db.query(`DELETE FROM calls WHERE id = $1 AND state = 'authorizing'`, [id]);
   }
 
-  async refuse(id: string, refusal: StoredRefusal): Promise<void> {
-    await this.#transitions.submit({ id, from: 'authorizing', to: 'refused', set: { refusal } });
-  }
-
-  async authorized(id: string, holdMicros: bigint, context: CallContext): Promise<void> {
-    await this.#transitions.submit({ id, from: 'authorizing', to: 'authorized', set: { holdMicros, context } });
+  /** Records a refusal; false when another request with the same key already owns the call. */
+  refuse(call: NewCall, refusal: StoredRefusal): Promise<boolean> {
+    return this.#refusals.submit({ ...call, refusal });
   }
 
   /** Moves an authorized call to its final state; false when another settle got there first. */
   finish(id: string, state: 'captured' | 'voided', chargedMicros: bigint, result: Record<string, unknown>): Promise<boolean> {
     return this.#transitions.submit({ id, from: 'authorized', to: state, set: { chargedMicros, result } });
+  }
+
+  /**
+   * Inside the hold's ledger transaction: writes the rows of calls whose hold succeeded (or moves a
+   * re-opened one from `authorizing`); false for a call another request already owns.
+   */
+  async insertAuthorized(tx: Queryable, calls: readonly AuthorizedCall[]): Promise<boolean[]> {
+    const first = firstIndexById(calls.map((c) => c.id));
+    const unique = calls.filter((c, i) => first.get(c.id) === i);
+    const column = <V>(pick: (c: AuthorizedCall) => V) => unique.map(pick);
+    const written = await tx.query<{ id: string }>(
+      `INSERT INTO calls (id, grant_id, org_id, user_id, service_id, task_id, fingerprint, state, hold_micros, context)
+       SELECT id, grant_id, org_id, user_id, service_id, task_id, fingerprint, 'authorized', hold, context
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[], $9::jsonb[])
+           AS n(id, grant_id, org_id, user_id, service_id, task_id, fingerprint, hold, context)
+       ON CONFLICT (id) DO UPDATE SET state = 'authorized', hold_micros = EXCLUDED.hold_micros, context = EXCLUDED.context, updated_at = now()
+         WHERE calls.state = 'authorizing' AND calls.fingerprint = EXCLUDED.fingerprint
+       RETURNING id`,
+      [
+        column((c) => c.id), column((c) => c.grantId), column((c) => c.orgId), column((c) => c.userId), column((c) => c.serviceId),
+        column((c) => c.taskId), column((c) => c.fingerprint), column((c) => c.holdMicros.toString()), column((c) => json(c.context)),
+      ],
+    );
+    const won = new Set(written.map((r) => r.id));
+    return calls.map((c, i) => first.get(c.id) === i && won.has(c.id));
+  }
+
+  /** Inside the settle's ledger transaction: moves authorized calls to their final state. */
+  finishIn(tx: Queryable, calls: readonly FinishedCall[]): Promise<boolean[]> {
+    return transition(tx, calls.map((c) => ({ id: c.id, from: 'authorized', to: c.state, set: { chargedMicros: c.chargedMicros, result: c.result } })));
   }
 
   /** Calls in `state` not touched since `olderThan`: holds of a crashed process, or claims it left. */
@@ -127,19 +161,21 @@ export class CallStore {
     return rows.length > 0;
   }
 
-  async #claimBatch(calls: readonly NewCall[]): Promise<boolean[]> {
+  async #refuseBatch(calls: readonly (NewCall & { refusal: StoredRefusal })[]): Promise<boolean[]> {
     const first = firstIndexById(calls.map((c) => c.id));
     const unique = calls.filter((c, i) => first.get(c.id) === i);
-    const column = (pick: (c: NewCall) => string | null) => unique.map(pick);
-    const inserted = await this.#db.query<{ id: string }>(
-      `INSERT INTO calls (id, grant_id, org_id, user_id, service_id, task_id, fingerprint, state)
-       SELECT id, grant_id, org_id, user_id, service_id, task_id, fingerprint, 'authorizing'
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-           AS n(id, grant_id, org_id, user_id, service_id, task_id, fingerprint)
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [column((c) => c.id), column((c) => c.grantId), column((c) => c.orgId), column((c) => c.userId), column((c) => c.serviceId), column((c) => c.taskId), column((c) => c.fingerprint)],
+    const column = <V>(pick: (c: NewCall & { refusal: StoredRefusal }) => V) => unique.map(pick);
+    const written = await this.#db.query<{ id: string }>(
+      `INSERT INTO calls (id, grant_id, org_id, user_id, service_id, task_id, fingerprint, state, refusal)
+       SELECT id, grant_id, org_id, user_id, service_id, task_id, fingerprint, 'refused', refusal
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
+           AS n(id, grant_id, org_id, user_id, service_id, task_id, fingerprint, refusal)
+       ON CONFLICT (id) DO UPDATE SET state = 'refused', refusal = EXCLUDED.refusal, updated_at = now()
+         WHERE calls.state = 'authorizing'
+       RETURNING id`,
+      [column((c) => c.id), column((c) => c.grantId), column((c) => c.orgId), column((c) => c.userId), column((c) => c.serviceId), column((c) => c.taskId), column((c) => c.fingerprint), column((c) => json(c.refusal))],
     );
-    const won = new Set(inserted.map((r) => r.id));
+    const won = new Set(written.map((r) => r.id));
     return calls.map((c, i) => first.get(c.id) === i && won.has(c.id));
   }
 
@@ -148,30 +184,6 @@ export class CallStore {
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id));
   }
-
-  async #transitionBatch(items: readonly Transition[]): Promise<boolean[]> {
-    const first = firstIndexById(items.map((t) => t.id));
-    const unique = items.filter((t, i) => first.get(t.id) === i);
-    const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v, bigintReplacer));
-    const updated = await this.#db.query<{ id: string }>(
-      `UPDATE calls c SET state = n.to_state, updated_at = now(),
-              hold_micros = coalesce(n.hold, c.hold_micros), charged_micros = coalesce(n.charged, c.charged_micros),
-              context = coalesce(n.context, c.context), result = coalesce(n.result, c.result),
-              refusal = CASE WHEN n.set_refusal THEN n.refusal ELSE c.refusal END
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::jsonb[], $7::jsonb[], $8::boolean[], $9::jsonb[])
-           AS n(id, from_state, to_state, hold, charged, context, result, set_refusal, refusal)
-        WHERE c.id = n.id AND c.state = n.from_state
-       RETURNING c.id`,
-      [
-        unique.map((t) => t.id), unique.map((t) => t.from), unique.map((t) => t.to),
-        unique.map((t) => t.set.holdMicros ?? null), unique.map((t) => t.set.chargedMicros ?? null),
-        unique.map((t) => json(t.set.context)), unique.map((t) => json(t.set.result)),
-        unique.map((t) => 'refusal' in t.set), unique.map((t) => json(t.set.refusal ?? undefined)),
-      ],
-    );
-    const won = new Set(updated.map((r) => r.id));
-    return items.map((t, i) => first.get(t.id) === i && won.has(t.id));
-  }
 }
 
 interface Transition {
@@ -179,6 +191,31 @@ interface Transition {
   from: CallState;
   to: CallState;
   set: { holdMicros?: bigint; chargedMicros?: bigint; context?: CallContext; result?: Record<string, unknown>; refusal?: StoredRefusal | null };
+}
+
+/** Conditional state changes, one statement: an item applies only if its call is still in `from`. */
+async function transition(q: Queryable, items: readonly Transition[]): Promise<boolean[]> {
+  if (items.length === 0) return [];
+  const first = firstIndexById(items.map((t) => t.id));
+  const unique = items.filter((t, i) => first.get(t.id) === i);
+  const updated = await q.query<{ id: string }>(
+    `UPDATE calls c SET state = n.to_state, updated_at = now(),
+            hold_micros = coalesce(n.hold, c.hold_micros), charged_micros = coalesce(n.charged, c.charged_micros),
+            context = coalesce(n.context, c.context), result = coalesce(n.result, c.result),
+            refusal = CASE WHEN n.set_refusal THEN n.refusal ELSE c.refusal END
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::jsonb[], $7::jsonb[], $8::boolean[], $9::jsonb[])
+         AS n(id, from_state, to_state, hold, charged, context, result, set_refusal, refusal)
+      WHERE c.id = n.id AND c.state = n.from_state
+     RETURNING c.id`,
+    [
+      unique.map((t) => t.id), unique.map((t) => t.from), unique.map((t) => t.to),
+      unique.map((t) => t.set.holdMicros ?? null), unique.map((t) => t.set.chargedMicros ?? null),
+      unique.map((t) => json(t.set.context)), unique.map((t) => json(t.set.result)),
+      unique.map((t) => 'refusal' in t.set), unique.map((t) => json(t.set.refusal ?? undefined)),
+    ],
+  );
+  const won = new Set(updated.map((r) => r.id));
+  return items.map((t, i) => first.get(t.id) === i && won.has(t.id));
 }
 
 /** Where each id first appears; later repeats in one batch lose, as they would one at a time. */
@@ -190,6 +227,6 @@ function firstIndexById(ids: readonly string[]): Map<string, number> {
   return first;
 }
 
-function bigintReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }

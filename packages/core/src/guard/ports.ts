@@ -8,6 +8,8 @@ import type { LimitContext } from './hold-chain.ts';
 import type { CallRequest } from './types.ts';
 import type { AuditInput, AuditTransfer } from '../audit/types.ts';
 import type { CreateApprovalInput } from '../approvals/types.ts';
+import type { PreparedRecord } from '../audit/writer.ts';
+import type { Queryable } from '../db/db.ts';
 
 export interface PolicyInput {
   request: CallRequest;
@@ -56,6 +58,16 @@ export type LedgerMovement = AuditTransfer;
 /** One finished call, as the audit log records it: the audit log's own input. */
 export type CallRecord = AuditInput;
 
+/** A record checked and stamped by the audit log, ready to be chained. */
+export type PreparedCallRecord = PreparedRecord;
+
 export interface AuditPort {
   append(record: CallRecord): Promise<void>;
+  /** Checks and stamps a record (throws on a bad one) so it can be chained in another transaction. */
+  prepare(record: CallRecord): PreparedCallRecord;
+  /**
+   * Chains prepared records inside `tx`. The caller takes the audit head lock last among its locks,
+   * and guarantees no record of the same call and kind exists yet (it just finished those calls).
+   */
+  appendIn(tx: Queryable, records: readonly PreparedCallRecord[]): Promise<void>;
 }

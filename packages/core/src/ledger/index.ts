@@ -7,6 +7,7 @@
 export { LEDGER, ACCOUNT_FLAGS, TRANSFER_FLAGS } from './types.ts';
 export type * from './types.ts';
 export { openLedger, SqlLedger } from './sql-store.ts';
+export type { AttachedEntry, AttachedResult, Attachment, AttachingLedger, AttachmentWriter } from './attachment.ts';
 export { createMemoryLedger, MemoryLedger } from './memory-store.ts';
 export { startSweeper, type SweeperOptions } from './sweeper.ts';
 export type { LedgerOptions } from './clock.ts';

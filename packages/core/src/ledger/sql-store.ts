@@ -5,7 +5,8 @@
  *
  *   BEGIN → lock the holds it resolves → lock every touched account (ORDER BY id FOR NO KEY UPDATE)
  *   → read the transfers and failed ids it names → run the state machine in order, in memory → one
- *   set-based write → COMMIT → resolve each caller with its own results.
+ *   set-based write → the requests' attachments (attachment.ts) → COMMIT → resolve each caller with
+ *   its own results.
  *
  * The row locks make this correct across processes: two stores on one Postgres serialize on the
  * accounts they share, and each decides on the rows it locked, so together they never overspend.
@@ -20,10 +21,11 @@ import { writeChanges } from './sql-write.ts';
 import { holdExpired, StateMachine } from './state-machine.ts';
 import type { Account, AccountInput, AccountResult, InvariantReport, Ledger, PendingState, Transfer, TransferInput, TransferPage, TransferResult } from './types.ts';
 import { Writer, type WriterRequest, type WriterStats } from './writer.ts';
+import type { AttachedResult, Attachment, AttachingLedger, AttachmentWriter } from './attachment.ts';
 
 type Op =
   | { kind: 'accounts'; accounts: readonly AccountInput[] }
-  | { kind: 'transfers'; transfers: readonly TransferInput[] }
+  | { kind: 'transfers'; transfers: readonly TransferInput[]; attachment?: Attachment<unknown, unknown> }
   | { kind: 'expire'; limit: number };
 type Request = WriterRequest & { op: Op };
 
@@ -46,7 +48,36 @@ function batchKeys(requests: readonly Request[]): BatchKeys {
   return keys;
 }
 
-export class SqlLedger implements Ledger {
+/**
+ * Runs the batch's attachments, one writer at a time in order of first use, and replaces each
+ * attached request's result with its `AttachedResult`.
+ */
+async function writeAttachments(tx: Queryable, requests: readonly Request[], results: unknown[], accounts: ReadonlyMap<string, Account>): Promise<void> {
+  const groups = new Map<AttachmentWriter<unknown, unknown>, number[]>();
+  requests.forEach(({ op }, i) => {
+    if (op.kind !== 'transfers' || !op.attachment) return;
+    const group = groups.get(op.attachment.writer);
+    if (group) group.push(i);
+    else groups.set(op.attachment.writer, [i]);
+  });
+  const account = (id: string) => accounts.get(id);
+  for (const [writer, indexes] of groups) {
+    const entries = indexes.map((i) => ({ item: attachmentOf(requests[i]!).item, results: results[i] as TransferResult[], account }));
+    const answers = await writer.write(tx, entries);
+    if (answers.length !== entries.length) throw new Error(`ledger: an attachment writer gave ${answers.length} answers for ${entries.length} entries`);
+    indexes.forEach((i, k) => {
+      const report = attachmentOf(requests[i]!).report ?? [];
+      const reported = new Map(report.flatMap((id) => (accounts.has(id) ? [[id, { ...accounts.get(id)! }] as const] : [])));
+      results[i] = { results: results[i] as TransferResult[], answer: answers[k], accounts: reported } satisfies AttachedResult<unknown>;
+    });
+  }
+}
+
+function attachmentOf(request: Request): Attachment<unknown, unknown> {
+  return (request.op as { attachment: Attachment<unknown, unknown> }).attachment;
+}
+
+export class SqlLedger implements Ledger, AttachingLedger {
   readonly #db: Db;
   readonly #now: () => bigint;
   readonly #writer: Writer<Request>;
@@ -68,12 +99,13 @@ export class SqlLedger implements Ledger {
       const nowMs = this.#now();
       const { state, expiryCandidates } = await loadBatch(tx, batchKeys(requests), nowMs);
       const machine = new StateMachine(state, nowMs);
-      const results = requests.map(({ op }) => {
+      const results: unknown[] = requests.map(({ op }) => {
         if (op.kind === 'accounts') return machine.createAccounts(op.accounts);
         if (op.kind === 'transfers') return machine.createTransfers(op.transfers);
         return machine.expire(expiryCandidates, op.limit);
       });
       await writeChanges(tx, machine.changes(), nowMs);
+      await writeAttachments(tx, requests, results, state.accounts);
       return results;
     });
   }
@@ -95,6 +127,11 @@ export class SqlLedger implements Ledger {
     assertTransfersRequest(transfers);
     if (transfers.length === 0) return [];
     return this.#submit({ kind: 'transfers', transfers: copyEvents(transfers) }, transfers.length);
+  }
+
+  async createTransfersWith<T, R>(transfers: readonly TransferInput[], attachment: Attachment<T, R>): Promise<AttachedResult<R>> {
+    assertTransfersRequest(transfers);
+    return this.#submit({ kind: 'transfers', transfers: copyEvents(transfers), attachment: attachment as Attachment<unknown, unknown> }, Math.max(1, transfers.length));
   }
 
   async expirePending(limit?: number): Promise<number> {
