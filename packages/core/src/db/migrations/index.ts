@@ -10,5 +10,6 @@ import { services } from './004-services.ts';
 import { mcpUsage } from './005-mcp-usage.ts';
 import { usageExportQuotas } from './006-usage-export-quotas.ts';
 import { dashboardIndexes } from './007-dashboard-indexes.ts';
+import { x402Payments } from './008-x402-payments.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes, x402Payments];
