@@ -28,6 +28,8 @@ export type MeterValue = 'charge_micros' | 'units' | 'calls';
 export const STRIPE_CONCURRENCY_MAX = 8;
 /** Stripe's limit on `identifier`. */
 const IDENTIFIER_LENGTH_MAX = 100;
+/** Oldest event Stripe accepts (35 days), less an hour so a request in flight is not refused at the edge. */
+const EVENT_AGE_MS_MAX = 35 * 24 * 3600 * 1000 - 3600 * 1000;
 
 export interface StripeMeterSinkOptions {
   stripe: Stripe;
@@ -71,6 +73,7 @@ export class StripeMeterSink implements UsageSink {
       const value = this.#valueOf(event);
       if (!customerId || value === 0n) this.skipped++;
       else if (!event.id || event.id.length > IDENTIFIER_LENGTH_MAX) rejected.push({ id: event.id ?? '', reason: 'a meter event needs a capture id of at most 100 characters' });
+      else if (Date.now() - event.at.getTime() > EVENT_AGE_MS_MAX) rejected.push({ id: event.id, reason: 'older than Stripe accepts meter events (35 days)' });
       else work.push({ event, customerId, value });
     });
     let failure: StripeUnavailable | undefined;

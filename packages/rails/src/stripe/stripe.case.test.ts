@@ -55,6 +55,13 @@ for (const engine of testDatabases) {
       assert.equal(sink.skipped, 2, 'no customer, and nothing to bill');
     });
 
+    test('an event older than Stripe accepts is set aside without a request', async () => {
+      const old = usage({ at: new Date(Date.now() - 36 * 24 * 3600 * 1000) });
+      const rejected = await sinkFor().writeBatch([old]);
+      assert.deepEqual(rejected.map((r) => r.id), [old.id]);
+      assert.equal(stripe.requests, 0);
+    });
+
     test('the value can be the units or one per call', async () => {
       await sinkFor({ value: 'units' }).writeBatch([usage({ units: 42n })]);
       await sinkFor({ value: 'calls' }).writeBatch([usage()]);
