@@ -12,8 +12,14 @@ export interface TtlCacheOptions {
   now?: () => number;
 }
 
+/**
+ * `load()` refreshes ahead: an entry past half its life is still served while one background load
+ * replaces it, so under steady traffic no caller waits on a reload (on a busy pool that wait is a
+ * queue for a connection), and nothing served is ever older than `ttlMs`.
+ */
 export class TtlCache<V> {
   readonly #entries = new Map<string, { at: number; value: V }>();
+  readonly #loading = new Map<string, Promise<V>>();
   readonly #ttlMs: number;
   readonly #entriesMax: number;
   readonly #now: () => number;
@@ -25,13 +31,7 @@ export class TtlCache<V> {
   }
 
   get(key: string): V | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (this.#now() - entry.at >= this.#ttlMs) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
+    return this.#fresh(key)?.value;
   }
 
   set(key: string, value: V): void {
@@ -41,28 +41,47 @@ export class TtlCache<V> {
 
   /** Loads through the cache; concurrent misses for one key share the same load. */
   async load(key: string, load: () => Promise<V>): Promise<V> {
-    const hit = this.get(key);
-    if (hit !== undefined) return hit;
-    const pending = this.#loading.get(key);
-    if (pending) return pending;
+    const hit = this.#fresh(key);
+    if (hit) {
+      if (this.#now() - hit.at >= this.#ttlMs / 2 && !this.#loading.has(key)) this.#start(key, load).catch(() => {});
+      return hit.value;
+    }
+    return this.#loading.get(key) ?? this.#start(key, load);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    // A load already running may have read the old value: it must not land after a clear.
+    this.#loading.clear();
+    this.#generation += 1;
+  }
+
+  #generation = 0;
+
+  #fresh(key: string): { at: number; value: V } | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (this.#now() - entry.at >= this.#ttlMs) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #start(key: string, load: () => Promise<V>): Promise<V> {
+    const generation = this.#generation;
     const promise = load().then(
       (value) => {
-        this.#loading.delete(key);
-        this.set(key, value);
+        if (this.#loading.get(key) === promise) this.#loading.delete(key);
+        if (generation === this.#generation) this.set(key, value);
         return value;
       },
       (error: unknown) => {
-        this.#loading.delete(key);
+        if (this.#loading.get(key) === promise) this.#loading.delete(key);
         throw error;
       },
     );
     this.#loading.set(key, promise);
     return promise;
-  }
-
-  readonly #loading = new Map<string, Promise<V>>();
-
-  clear(): void {
-    this.#entries.clear();
   }
 }

@@ -5,6 +5,7 @@
  * to one call, with a short in-process cache so the hot path does not re-read unchanged rules.
  */
 import type { Db } from '../db/db.ts';
+import { TtlCache } from '../batching/ttl-cache.ts';
 import { invalid } from '../errors.ts';
 import { combinePolicy, parsePolicy, parsePolicyRules } from './compile.ts';
 import type { PolicyInput, PolicyRuleInput } from './schemas.ts';
@@ -28,12 +29,11 @@ interface Row {
 
 export class Policies {
   readonly #db: Db;
-  readonly #now: () => number;
-  readonly #cache = new Map<string, { at: number; policy: Policy }>();
+  readonly #cache: TtlCache<Policy>;
 
   constructor(db: Db, now: () => number = Date.now) {
     this.#db = db;
-    this.#now = now;
+    this.#cache = new TtlCache({ ttlMs: POLICY_CACHE_MS, entriesMax: POLICY_CACHE_ENTRIES_MAX, now });
   }
 
   /** Replaces the org's policy: its rules, approval triggers and default decision. */
@@ -58,9 +58,10 @@ export class Policies {
 
   /** The compiled policy for a call: the org's, plus the project's and the grant's rules. */
   async load(scope: PolicyScope): Promise<Policy> {
-    const key = `${scope.orgId}|${scope.projectId ?? ''}|${scope.grantId}`;
-    const cached = this.#cache.get(key);
-    if (cached && this.#now() - cached.at < POLICY_CACHE_MS) return cached.policy;
+    return this.#cache.load(`${scope.orgId}|${scope.projectId ?? ''}|${scope.grantId}`, () => this.#read(scope));
+  }
+
+  async #read(scope: PolicyScope): Promise<Policy> {
     const rows = await this.#db.query<Row>(
       `SELECT scope_kind, scope_id, rules FROM policy_sets
         WHERE (scope_kind = 'org' AND scope_id = $1) OR (scope_kind = 'project' AND scope_id = $2) OR (scope_kind = 'grant' AND scope_id = $3)`,
@@ -71,14 +72,11 @@ export class Policies {
     const base = org ? parsePolicy(org) : combinePolicy({});
     const project = find('project');
     const grant = find('grant');
-    const policy = combinePolicy({
+    return combinePolicy({
       rules: [base.rules, project ? parsePolicyRules(project, { level: 'project' }) : [], grant ? parsePolicyRules(grant, { level: 'grant' }) : []],
       triggers: base.triggers,
       defaultDecision: base.defaultDecision,
     });
-    if (this.#cache.size >= POLICY_CACHE_ENTRIES_MAX) this.#cache.clear();
-    this.#cache.set(key, { at: this.#now(), policy });
-    return policy;
   }
 
   async #put(level: Row['scope_kind'], scopeId: string, value: unknown): Promise<void> {
