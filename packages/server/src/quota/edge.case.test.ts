@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
 import { eventually, startGateway, type Gateway } from '../../test/integration/harness.ts';
+import { mcpClient, startMcpGateway } from '../../test/integration/mcp-harness.ts';
 import { closedPort, redisSkip, redisTestUrl } from '../../test/support/redis.ts';
 
 /** One paid call through the proxy; its status and problem code. */
@@ -28,7 +29,7 @@ async function walletSpent(gw: Gateway, userId: string): Promise<bigint> {
 }
 
 for (const engine of testDatabases) {
-  describe(`quotas at the HTTP edge on ${engine.kind}`, { skip: engine.skip }, () => {
+  describe(`quotas at the edges on ${engine.kind}`, { skip: engine.skip }, () => {
     test('over quota: 429 quota_exceeded with Retry-After, before any hold; exactly the quota of concurrent calls succeed', async () => {
       await withGateway(engine, { quotaLimit: 5, quotaWindowSeconds: 3600 }, async (gw) => {
         const buyer = await gw.buyer();
@@ -70,6 +71,38 @@ for (const engine of testDatabases) {
         assert.equal((await call(gw, token)).status, 200);
         assert.equal((await fetch(`${gw.url}/v1/quotas/usr_nobody`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ metric: 'calls', limit: 1, windowSeconds: 60 }) })).status, 404);
       });
+    });
+
+    test('the MCP gateway and the seller API check the same quota before authorize', async () => {
+      const gw = await startMcpGateway(engine);
+      try {
+        const buyer = await gw.buyer();
+        const token = await gw.grant(buyer);
+        await gw.built.metering.quotas.set(buyer.userId, { metric: 'calls', limit: 2n, windowSeconds: 3600 });
+        const client = await mcpClient(gw, token);
+        const first = await client.callTool({ name: 'demo__echo', arguments: { text: 'one' } });
+        assert.equal(first.isError, undefined);
+        const sellerKey = (await gw.built.apiKeys.create({ name: 'seller', role: 'seller', sellerId: 'sel_test' })).secret;
+        const authorize = () => fetch(`${gw.url}/v1/provider/authorize`, {
+          method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sellerKey },
+          body: JSON.stringify({ service: 'up', tool: 'forecast', apiKey: token, idempotencyKey: crypto.randomUUID(), price: '0.01' }),
+        });
+        assert.equal((await authorize()).status, 200, 'the second call of the quota');
+        const sdkRefused = await authorize();
+        assert.equal(sdkRefused.status, 429);
+        assert.equal(((await sdkRefused.json()) as { code: string }).code, 'quota_exceeded');
+        const mcpRefused = await client.callTool({ name: 'demo__echo', arguments: { text: 'three' } });
+        assert.equal(mcpRefused.isError, true);
+        assert.equal((mcpRefused.structuredContent as { code: string }).code, 'quota_exceeded');
+        await client.close();
+        const [{ calls }] = await gw.db.query<{ calls: bigint }>('SELECT count(*) AS calls FROM calls WHERE user_id = $1', [buyer.userId]);
+        assert.equal(Number(calls), 2, 'refused calls never reached the guard');
+        await gw.tg.guard.settle({ callId: (await gw.db.query<{ id: string }>("SELECT id FROM calls WHERE user_id = $1 AND state = 'authorized'", [buyer.userId]))[0]!.id, status: 'ok' });
+        await assertTollgateHealthy(gw.tg);
+      } finally {
+        await gw.built.metering.close();
+        await gw.close();
+      }
     });
 
     test('Redis configured but unreachable: 503 quota_unavailable, nothing held or charged', { skip: redisSkip() }, async () => {
