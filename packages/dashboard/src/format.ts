@@ -32,6 +32,14 @@ export function parseAmount(text: string): bigint | undefined {
   return BigInt(m[1]!) * MICROS + BigInt((m[2] ?? '').padEnd(6, '0'));
 }
 
+/** Rounded to cents (half up) for totals and charts; exact amounts stay in `money`. */
+export function cents(micros: string | bigint | null | undefined, currency?: string): string {
+  if (micros === null || micros === undefined) return '—';
+  const value = BigInt(micros);
+  const rounded = ((value < 0n ? value - 5_000n : value + 5_000n) / 10_000n) * 10_000n;
+  return money(rounded, currency);
+}
+
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);

@@ -3,9 +3,10 @@
  * Charts as inline SVG (no chart library): daily bars, a line over days, limit meters and
  * horizontal breakdown bars. Amounts are formatted from micros; numbers only shape the geometry.
  */
-import { money, units } from '../format.ts';
+import { cents, units } from '../format.ts';
 
-const W = 640;
+/** Chart widths in SVG units; pick the one closest to the card's width so text keeps its size. */
+export const CHART_WIDTH = { half: 480, main: 640, full: 1100 } as const;
 
 function niceMax(value: number): number {
   if (value <= 0) return 1;
@@ -20,9 +21,10 @@ function shortDay(day: string): string {
 }
 
 /** Bars per day; `values` are display numbers, `labels` what a screen reader and the tooltip say. */
-export function DayBars(props: { days: { day: string; value: number; label: string }[]; height?: number; title: string; format?: (v: number) => string }) {
+export function DayBars(props: { days: { day: string; value: number; label: string }[]; height?: number; title: string; format?: (v: number) => string; width?: number }) {
+  const W = props.width ?? CHART_WIDTH.main;
   const h = props.height ?? 180;
-  const pad = { l: 44, r: 8, t: 10, b: 24 };
+  const pad = { l: 52, r: 8, t: 10, b: 24 };
   const max = niceMax(Math.max(0, ...props.days.map((d) => d.value)));
   const n = Math.max(1, props.days.length);
   const step = (W - pad.l - pad.r) / n;
@@ -50,9 +52,10 @@ export function DayBars(props: { days: { day: string; value: number; label: stri
 }
 
 /** One line per day (latency, error rate); missing days break the line. */
-export function DayLine(props: { days: { day: string; value: number | null }[]; height?: number; title: string; format: (v: number) => string; tone?: 'bad' }) {
-  const h = props.height ?? 160;
-  const pad = { l: 44, r: 8, t: 10, b: 24 };
+export function DayLine(props: { days: { day: string; value: number | null }[]; height?: number; title: string; format: (v: number) => string; tone?: 'bad'; width?: number }) {
+  const W = props.width ?? CHART_WIDTH.half;
+  const h = props.height ?? 170;
+  const pad = { l: 56, r: 8, t: 10, b: 24 };
   const max = niceMax(Math.max(0, ...props.days.map((d) => d.value ?? 0)));
   const n = Math.max(2, props.days.length);
   const x = (i: number) => pad.l + ((W - pad.l - pad.r) * i) / (n - 1);
@@ -98,10 +101,10 @@ export function Meter(props: { label: string; capMicros: string; usedMicros: str
       <div class="top">
         <span>{props.label}</span>
         <span>
-          {props.remainingLabel ? `${money(remaining > 0n ? remaining : 0n)} left of ${money(cap)}` : `${money(used)} of ${money(cap)}`}
+          {props.remainingLabel ? `${cents(remaining > 0n ? remaining : 0n)} left of ${cents(cap)}` : `${cents(used)} of ${cents(cap)}`}
         </span>
       </div>
-      <div class={`track${level}`} role="meter" aria-label={props.label} aria-valuemin={0} aria-valuemax={units(props.capMicros)} aria-valuenow={units(props.usedMicros)} aria-valuetext={`${money(used)} used, ${money(held)} held, of ${money(cap)}`}>
+      <div class={`track${level}`} role="meter" aria-label={props.label} aria-valuemin={0} aria-valuemax={units(props.capMicros)} aria-valuenow={units(props.usedMicros)} aria-valuetext={`${cents(used)} used, ${cents(held)} held, of ${cents(cap)}`}>
         <div class="used" style={{ width: `${usedPct}%` }} />
         <div class="held" style={{ width: `${heldPct}%` }} />
       </div>
@@ -110,18 +113,18 @@ export function Meter(props: { label: string; capMicros: string; usedMicros: str
 }
 
 /** A ranked breakdown (spend by task, agent, service). */
-export function HBars(props: { rows: { key: string; micros: string; calls: number }[]; empty: string; onPick?: (key: string) => void }) {
+export function HBars(props: { rows: { key: string; label?: string | undefined; micros: string; calls: number }[]; empty: string; onPick?: (key: string) => void }) {
   if (props.rows.length === 0) return <p class="muted">{props.empty}</p>;
   const max = props.rows.reduce((m, r) => (BigInt(r.micros) > m ? BigInt(r.micros) : m), 0n);
   return (
     <div class="hbars">
       {props.rows.map((r) => (
         <div class="hbar" key={r.key}>
-          <span class="name" title={r.key}>{props.onPick ? <button type="button" class="link" onClick={() => props.onPick!(r.key)}>{r.key}</button> : r.key}</span>
+          <span class="name" title={r.key}>{props.onPick ? <button type="button" class="link" onClick={() => props.onPick!(r.key)}>{r.label ?? r.key}</button> : r.label ?? r.key}</span>
           <div class="track" aria-hidden="true">
             <div class="used" style={{ width: `${max === 0n ? 0 : Number((BigInt(r.micros) * 1000n) / max) / 10}%` }} />
           </div>
-          <span class="val">{money(r.micros)} <span class="faint">· {r.calls.toLocaleString('en-US')}</span></span>
+          <span class="val">{cents(r.micros)} <span class="faint">· {r.calls.toLocaleString('en-US')} calls</span></span>
         </div>
       ))}
     </div>

@@ -3,7 +3,7 @@
  * The live list of calls, coloured by outcome: green captured, red refused, amber voided (not
  * charged: the upstream failed), grey expired. Each row links to the call's audit page.
  */
-import { count, money, time } from '../format.ts';
+import { count, money, shortId, time } from '../format.ts';
 import { navigate } from '../router.ts';
 import { Badge } from './ui.tsx';
 
@@ -39,7 +39,7 @@ export function Feed(props: { items: FeedItem[]; empty: string }) {
             <div class="meta">
               {time(c.createdAt)}
               {c.taskId && <> · task {c.taskId}</>}
-              {c.agentId && <> · {c.agentId}</>}
+              {c.agentId && <> · <span title={c.agentId}>{shortId(c.agentId, 14)}</span></>}
               {c.errorCode && <> · <span class="mono">{c.errorCode}</span></>}
               {c.latencyMs !== null && <> · {count(c.latencyMs)} ms</>}
             </div>

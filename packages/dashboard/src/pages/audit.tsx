@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { download, get, type Query } from '../api.ts';
 import { Badge, Card, Empty, ErrorNotice, PageHead, useLoad } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
-import { count, dateTime, money } from '../format.ts';
+import { count, dateTime, money, shortId } from '../format.ts';
 import { navigate } from '../router.ts';
 
 interface CallRecord {
@@ -106,9 +106,9 @@ export function Audit({ ctx, query }: { ctx: PageContext; query: URLSearchParams
                   <tr key={r.seq} class="clickable" data-call-id={r.callId} onClick={() => navigate(`/calls/${r.callId}`)}>
                     <td class="nowrap"><a href={`#/calls/${r.callId}`}>{dateTime(r.createdAt)}</a></td>
                     <td><Badge kind="o" value={r.outcome} />{r.errorCode && <span class="muted mono"> {r.errorCode}</span>}</td>
-                    <td>{r.service} <span class="muted mono">{r.tool}</span></td>
-                    <td>{r.taskId ?? '—'}</td>
-                    <td class="muted">{r.agentId ?? '—'}</td>
+                    <td class="nowrap">{r.service} <span class="muted mono">{r.tool}</span></td>
+                    <td class="nowrap">{r.taskId ?? '—'}</td>
+                    <td class="muted mono" title={r.agentId ?? undefined}>{shortId(r.agentId)}</td>
                     <td class="num">{money(r.priceMicros)}</td>
                     <td class="num">{money(r.capturedMicros)}</td>
                     <td class="num muted">{r.latencyMs === null ? '—' : `${count(r.latencyMs)} ms`}</td>

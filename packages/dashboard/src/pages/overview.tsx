@@ -9,11 +9,11 @@ import { DayBars, HBars, Meter } from '../components/charts.tsx';
 import { Feed, type FeedItem } from '../components/feed.tsx';
 import { Card, ErrorNotice, PageHead, Stat, useLoad } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
-import { count, money, units } from '../format.ts';
+import { cents, count, units } from '../format.ts';
 import { navigate } from '../router.ts';
 
-interface SpendRow { key: string | null; calls: number; spentMicros: string }
-interface LimitView { kind: 'org_monthly' | 'user_monthly' | 'agent_daily'; ownerId: string; label: string; capMicros: string; usedMicros: string; heldMicros: string }
+interface SpendRow { key: string | null; label?: string; calls: number; spentMicros: string }
+interface LimitView { kind: 'org_monthly' | 'user_monthly' | 'agent_daily' | 'grant_total'; ownerId: string; label: string; capMicros: string; usedMicros: string; heldMicros: string }
 interface OverviewData {
   currency: string;
   today: { spentMicros: string; calls: number };
@@ -27,7 +27,7 @@ interface OverviewData {
 const FEED_MAX = 40;
 
 function rows(list: SpendRow[], none: string) {
-  return list.map((r) => ({ key: r.key ?? none, micros: r.spentMicros, calls: r.calls }));
+  return list.map((r) => ({ key: r.key ?? none, label: r.label, micros: r.spentMicros, calls: r.calls }));
 }
 
 export function Overview({ ctx }: { ctx: PageContext }) {
@@ -53,8 +53,9 @@ export function Overview({ ctx }: { ctx: PageContext }) {
   }, [orgId]);
 
   const currency = data?.currency ?? ctx.org?.currency ?? 'USD';
-  const monthly = data?.limits.filter((l) => l.kind !== 'agent_daily') ?? [];
+  const monthly = data?.limits.filter((l) => l.kind === 'org_monthly' || l.kind === 'user_monthly') ?? [];
   const daily = data?.limits.filter((l) => l.kind === 'agent_daily') ?? [];
+  const grantCaps = data?.limits.filter((l) => l.kind === 'grant_total') ?? [];
   const audit = (key: string, value: string) => navigate(`/audit?${key}=${encodeURIComponent(value)}`);
   return (
     <>
@@ -64,22 +65,25 @@ export function Overview({ ctx }: { ctx: PageContext }) {
       <ErrorNotice error={error} />
       <div class="stack">
         <div class="grid grid-4">
-          <Stat label="Spent today" value={money(data?.today.spentMicros ?? '0')} unit={currency} sub={`${count(data?.today.calls ?? 0)} calls today`} />
-          <Stat label="Spent this month" value={money(data?.month.spentMicros ?? '0')} unit={currency}
-            sub={ctx.org?.monthlyLimitMicros ? `of ${money(ctx.org.monthlyLimitMicros)} org limit` : 'no org monthly limit set'} />
+          <Stat label="Spent today" value={cents(data?.today.spentMicros ?? '0')} unit={currency} sub={`${count(data?.today.calls ?? 0)} calls today`} />
+          <Stat label="Spent this month" value={cents(data?.month.spentMicros ?? '0')} unit={currency}
+            sub={ctx.org?.monthlyLimitMicros ? `of ${cents(ctx.org.monthlyLimitMicros)} org limit` : 'no org monthly limit set'} />
           <Stat label="Paid calls this month" value={count(data?.month.captured ?? 0)} sub={`${count(data?.month.calls ?? 0)} calls in all`} />
           <Stat label="Refused or not charged" value={count((data?.month.refused ?? 0) + (data?.month.voided ?? 0) + (data?.month.expired ?? 0))}
             sub={`${count(data?.month.refused ?? 0)} refused · ${count(data?.month.voided ?? 0)} upstream failures`} />
         </div>
         <div class="grid grid-main">
           <Card title="Spend per day" actions={<span class="muted" style={{ fontSize: '12px' }}>last 30 days · {currency}</span>}>
-            <DayBars title="Spend per day over the last 30 days" days={(data?.daily ?? []).map((d) => ({ day: d.day, value: units(d.spentMicros), label: `${money(d.spentMicros)} ${currency}, ${count(d.calls)} calls` }))} />
+            <DayBars title="Spend per day over the last 30 days" days={(data?.daily ?? []).map((d) => ({ day: d.day, value: units(d.spentMicros), label: `${cents(d.spentMicros)} ${currency}, ${count(d.calls)} calls` }))} />
           </Card>
           <Card title="Limits that apply">
-            {monthly.length === 0 && daily.length === 0 && <p class="muted">No monthly or daily limits are set for this org.</p>}
-            {monthly.map((l) => <Meter key={l.kind + l.ownerId} label={l.label} capMicros={l.capMicros} usedMicros={l.usedMicros} heldMicros={l.heldMicros} />)}
-            {daily.length > 0 && <h3 style={{ margin: monthly.length ? '18px 0 10px' : '0 0 10px' }}>Agents today</h3>}
-            {daily.map((l) => <Meter key={l.kind + l.ownerId} label={l.label} capMicros={l.capMicros} usedMicros={l.usedMicros} heldMicros={l.heldMicros} />)}
+            {monthly.length + daily.length + grantCaps.length === 0 && <p class="muted">No limits are set for this org.</p>}
+            {[{ title: 'This month', items: monthly }, { title: 'Agents today', items: daily }, { title: 'Grant caps', items: grantCaps }].filter((g) => g.items.length > 0).map((g, i) => (
+              <div key={g.title}>
+                <h3 style={{ margin: i === 0 ? '0 0 10px' : '18px 0 10px' }}>{g.title}</h3>
+                {g.items.map((l) => <Meter key={l.kind + l.ownerId} label={l.label} capMicros={l.capMicros} usedMicros={l.usedMicros} heldMicros={l.heldMicros} />)}
+              </div>
+            ))}
           </Card>
         </div>
         <div class="grid grid-3">

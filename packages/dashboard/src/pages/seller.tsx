@@ -5,10 +5,10 @@
  */
 import { useState } from 'preact/hooks';
 import { get } from '../api.ts';
-import { DayBars, DayLine } from '../components/charts.tsx';
+import { CHART_WIDTH, DayBars, DayLine } from '../components/charts.tsx';
 import { Badge, Card, Empty, ErrorNotice, PageHead, Stat, useLoad } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
-import { count, dateTime, money, percent, units } from '../format.ts';
+import { cents, count, dateTime, money, percent, units } from '../format.ts';
 
 interface Price { method: string; path: string; type: 'fixed' | 'per_unit'; price?: string; unitPrice?: string; maxUnits?: number }
 interface Service { id: string; slug: string; name: string; kind: string; sellerId: string; category: string; prices: Price[]; disabled?: boolean }
@@ -49,7 +49,7 @@ export function Seller({ ctx }: { ctx: PageContext }) {
   const rows = series.data?.days ?? [];
   const revenue = days.map((day) => {
     const micros = rows.filter((r) => r.day === day).reduce((sum, r) => sum + BigInt(r.revenueMicros), 0n);
-    return { day, value: units(micros.toString()), label: money(micros) };
+    return { day, value: units(micros.toString()), label: cents(micros) };
   });
   const focusRows = new Map(rows.filter((r) => r.service === focus).map((r) => [r.day, r]));
   const errorRate = days.map((day) => {
@@ -76,13 +76,13 @@ export function Seller({ ctx }: { ctx: PageContext }) {
       <ErrorNotice error={all.error ?? stats.error ?? series.error} />
       <div class="stack">
         <div class="grid grid-4">
-          <Stat label="Earned (after fees)" value={money(earnings.data?.earnedMicros ?? '0')} unit={currency} />
-          <Stat label="Available to pay out" value={money(earnings.data?.balanceMicros ?? '0')} unit={currency} sub={`${money(earnings.data?.paidOutMicros ?? '0')} paid out so far`} />
+          <Stat label="Earned (after fees)" value={cents(earnings.data?.earnedMicros ?? '0')} unit={currency} />
+          <Stat label="Available to pay out" value={cents(earnings.data?.balanceMicros ?? '0')} unit={currency} sub={`${cents(earnings.data?.paidOutMicros ?? '0')} paid out so far`} />
           <Stat label="Calls (30 days)" value={count(totalCalls)} />
           <Stat label="Error rate (30 days)" value={totalCalls ? percent(totalErrors / totalCalls) : '—'} sub={`${count(totalErrors)} failed or timed out, not charged`} />
         </div>
         <Card title="Revenue per day" actions={<span class="muted" style={{ fontSize: '12px' }}>gross, all services · {currency}</span>}>
-          <DayBars title="Revenue per day over the last 30 days" days={revenue} />
+          <DayBars title="Revenue per day over the last 30 days" days={revenue} width={CHART_WIDTH.full} height={220} />
         </Card>
         <div class="grid grid-2">
           <Card title="Error rate" actions={
@@ -111,7 +111,7 @@ export function Seller({ ctx }: { ctx: PageContext }) {
                       <td><strong>{s.slug}</strong> {s.disabled && <Badge kind="s" value="expired" label="disabled" />}<div class="muted" style={{ fontSize: '12.5px' }}>{s.name} · {s.kind} · {s.category}</div></td>
                       <td class="muted" style={{ fontSize: '12.5px' }}>{s.prices.map((p, i) => <div key={i} class="mono">{priceText(p)}</div>)}</td>
                       <td class="num">{count(st?.calls ?? 0)}</td>
-                      <td class="num">{money(st?.revenueMicros ?? '0')}</td>
+                      <td class="num">{cents(st?.revenueMicros ?? '0')}</td>
                       <td class="num">{st ? percent(st.errorRate) : '—'}</td>
                       <td class="num">{st?.p50LatencyMs != null ? `${count(st.p50LatencyMs)} ms` : '—'}</td>
                     </tr>

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { Badge, Card, Empty, ErrorNotice, Field, PageHead, Stat, useFormErrors, useLoad } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
-import { dateTime, money, parseAmount } from '../format.ts';
+import { cents, dateTime, money, parseAmount } from '../format.ts';
 
 interface Balance { ownerId: string; currency: string; availableMicros: string; heldMicros: string; postedMicros: string }
 interface Transfer { id: string; debitAccountId: string; creditAccountId: string; amount: string; pendingId: string | null; code: number; flags: number; metadata: Record<string, unknown>; timestamp: string }
@@ -82,9 +82,9 @@ export function Wallet({ ctx }: { ctx: PageContext }) {
       <ErrorNotice error={balance.error} />
       <div class="stack">
         <div class="grid grid-3">
-          <Stat label="Available" value={money(b?.availableMicros ?? '0')} unit={b?.currency} />
-          <Stat label="Held by calls in flight" value={money(b?.heldMicros ?? '0')} unit={b?.currency} />
-          <Stat label="Credited in all" value={money(b?.postedMicros ?? '0')} unit={b?.currency} />
+          <Stat label="Available" value={cents(b?.availableMicros ?? '0')} unit={b?.currency} />
+          <Stat label="Held by calls in flight" value={cents(b?.heldMicros ?? '0')} unit={b?.currency} />
+          <Stat label="Credited in all" value={cents(b?.postedMicros ?? '0')} unit={b?.currency} />
         </div>
         <div class="grid grid-main">
           <Card title="Transactions" flush>

@@ -17,17 +17,21 @@ export const BREAKDOWN_ROWS_MAX = 8;
 export const SERIES_DAYS = 30;
 /** Agents whose daily limits are shown. */
 const AGENTS_MAX = 50;
+/** Active grants whose caps are shown (the newest); the grants page lists them all. */
+const GRANTS_SHOWN_MAX = 5;
 /** The guard's default daily tiers by agent trust level (org settings may override them). */
 const AGENT_DAILY_TIERS_DEFAULT = ['10', '1000', '50000'] as const;
 
 export interface SpendRow {
   key: string | null;
+  /** A readable name for the key (an agent's name), when there is one. */
+  label?: string;
   calls: number;
   spentMicros: string;
 }
 
 export interface LimitView {
-  kind: 'org_monthly' | 'user_monthly' | 'agent_daily';
+  kind: 'org_monthly' | 'user_monthly' | 'agent_daily' | 'grant_total';
   /** The org, user or agent the limit belongs to. */
   ownerId: string;
   label: string;
@@ -144,10 +148,23 @@ export async function applicableLimits(tg: Tollgate, orgId: string, now: Date): 
   }
   const usage = await tg.limitBook.usage(wanted.map((w) => w.account));
   // A limit account opens with the first hold of its period; until then nothing is used.
-  return wanted.map(({ account, capMicros, ...w }) => {
+  const limits: LimitView[] = wanted.map(({ account, capMicros, ...w }) => {
     const u = usage.get(account);
     return { ...w, capMicros: String(u?.capMicros ?? capMicros), usedMicros: String(u?.usedMicros ?? 0n), heldMicros: String(u?.heldMicros ?? 0n) };
   });
+  const grants = await tg.grants.list({ orgId, status: 'active', limit: GRANTS_SHOWN_MAX });
+  for (const g of grants) {
+    limits.push({ kind: 'grant_total', ownerId: g.id, label: `Grant ${g.tag ?? g.taskId ?? g.id}`, capMicros: String(g.totalCapMicros), usedMicros: String(g.spentMicros), heldMicros: String(g.heldMicros) });
+  }
+  return limits;
+}
+
+/** Agents' names for the agent breakdown (ids are what the audit records keep). */
+async function withAgentNames(tg: Tollgate, rows: SpendRow[]): Promise<SpendRow[]> {
+  const ids = rows.map((r) => r.key).filter((k): k is string => k !== null);
+  if (ids.length === 0) return rows;
+  const names = new Map((await tg.db.query<{ id: string; name: string }>('SELECT id, name FROM agents WHERE id = ANY($1::text[])', [ids])).map((a) => [a.id, a.name]));
+  return rows.map((r) => (r.key && names.has(r.key) ? { ...r, label: names.get(r.key)! } : r));
 }
 
 export async function overview(tg: Tollgate, orgId: string | null, now = new Date()): Promise<Overview> {
@@ -168,7 +185,7 @@ export async function overview(tg: Tollgate, orgId: string | null, now = new Dat
       refused: Number(total?.refused ?? 0n), voided: Number(total?.voided ?? 0n), expired: Number(total?.expired ?? 0n),
     },
     byTask: spendRows(rows, 'task'),
-    byAgent: spendRows(rows, 'agent'),
+    byAgent: await withAgentNames(tg, spendRows(rows, 'agent')),
     byService: spendRows(rows, 'service'),
     daily,
     limits: orgId ? await applicableLimits(tg, orgId, now) : [],

@@ -34,8 +34,8 @@ const TopicsSchema = z.string().max(100).default('calls,approvals').transform((s
   return topics as Set<Topic>;
 });
 
-const LimitView = z.object({ kind: z.enum(['org_monthly', 'user_monthly', 'agent_daily']), ownerId: z.string(), label: z.string(), capMicros: z.string(), usedMicros: z.string(), heldMicros: z.string() });
-const SpendRow = z.object({ key: z.string().nullable(), calls: z.number(), spentMicros: z.string() });
+const LimitView = z.object({ kind: z.enum(['org_monthly', 'user_monthly', 'agent_daily', 'grant_total']), ownerId: z.string(), label: z.string(), capMicros: z.string(), usedMicros: z.string(), heldMicros: z.string() });
+const SpendRow = z.object({ key: z.string().nullable(), label: z.string().optional(), calls: z.number(), spentMicros: z.string() });
 const OverviewView = z.object({
   orgId: z.string().nullable(), currency: z.string(), generatedAt: z.string(),
   today: z.object({ spentMicros: z.string(), calls: z.number() }),
