@@ -107,6 +107,27 @@ for (const engine of testDatabases) {
       assert.equal(bSink.events.length, (await captured()).length - 1, 'b continues after what a delivered');
     });
 
+    test('captures racing two exporters (two processes) reach each sink once, in capture order', async () => {
+      const sinks = [new MemoryUsageSink(), new MemoryUsageSink()];
+      // Two exporters with the same sink names, as two gateway processes would have.
+      const exporters = [0, 1].map(() => new UsageExporter({ db, sinks: { 'race-a': sinks[0]!, 'race-b': sinks[1]! }, backoff: { baseMs: 1, delayMsMax: 5 } }));
+      let capturing = true;
+      const rounds = exporters.map(async (exporter) => {
+        while (capturing) await exporter.runOnce();
+      });
+      await Promise.all(Array.from({ length: 4 }, () => capture(8)));
+      capturing = false;
+      await Promise.all(rounds);
+      await exporters[0]!.runOnce();
+      await Promise.all(exporters.map((e) => e.stop()));
+      const all = await captured();
+      for (const sink of sinks) {
+        assert.deepEqual(sink.events.map((e) => e.id), all, 'every capture, in capture order');
+      }
+      const [{ outbox }] = await db.query<{ outbox: bigint }>('SELECT count(*) AS outbox FROM usage_outbox');
+      assert.equal(Number(outbox), all.length);
+    });
+
     test('an event a sink refuses for good is set aside and does not block the ones behind it', async () => {
       const ids = await capture(3);
       await new UsageOutbox(db).fill();
