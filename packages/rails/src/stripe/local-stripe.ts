@@ -4,8 +4,8 @@
  * `stripe` package talks to it (see `openStripe({ apiBase })`). It checks what a real request
  * carries (the secret key as a bearer, form encoding, the meter's event name, a known customer, an
  * integer value, an identifier of at most 100 characters, a timestamp in Stripe's window),
- * deduplicates on `identifier` the way Stripe does (an event is counted once; the same
- * Idempotency-Key gets the first answer replayed), and fails on demand: 500s, 429 with
+ * deduplicates on `identifier` the way Stripe does (an event is counted once; a repeat is refused
+ * with Stripe's 400 "An event already exists with identifier …"), and fails on demand: 500s, 429 with
  * Retry-After, answers that never come, or down altogether.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -41,7 +41,7 @@ export class LocalStripe {
   down = false;
   readonly customers: Set<string>;
   readonly #failures: LocalStripeFailure[] = [];
-  readonly #answers = new Map<string, { idempotencyKey: string | undefined; body: string }>();
+  readonly #seen = new Set<string>();
   #server: Server | undefined;
   port = 0;
 
@@ -111,12 +111,9 @@ export class LocalStripe {
       identifier: form.get('identifier') ?? '', eventName: form.get('event_name') ?? '', customerId: form.get('payload[stripe_customer_id]') ?? '',
       value: form.get('payload[value]') ?? '', timestamp: Number(form.get('timestamp')),
     };
-    const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
-    const seen = this.#answers.get(event.identifier);
-    if (seen) {
+    if (this.#seen.has(event.identifier)) {
       this.duplicates++;
-      if (idempotencyKey !== undefined && seen.idempotencyKey === idempotencyKey) return { status: 200, body: seen.body, headers: { 'idempotent-replayed': 'true' } };
-      return { status: 400, body: error('invalid_request_error', `An event with identifier ${event.identifier} already exists`, 'resource_already_exists') };
+      return { status: 400, body: error('invalid_request_error', `An event already exists with identifier ${event.identifier}.`), headers: { 'stripe-should-retry': 'false' } };
     }
     if (event.eventName !== this.options.eventName) return refuse(400, `no meter with event_name ${event.eventName}`);
     if (!event.identifier || event.identifier.length > 100) return refuse(400, 'identifier must be 1 to 100 characters');
@@ -131,13 +128,13 @@ export class LocalStripe {
       payload: { stripe_customer_id: event.customerId, value: event.value }, timestamp: event.timestamp,
     });
     this.events.push(event);
-    this.#answers.set(event.identifier, { idempotencyKey, body });
+    this.#seen.add(event.identifier);
     return { status: 200, body, accepted: event };
   }
 
   #forget(event: ReceivedMeterEvent): void {
     this.events.splice(this.events.indexOf(event), 1);
-    this.#answers.delete(event.identifier);
+    this.#seen.delete(event.identifier);
   }
 }
 

@@ -2,8 +2,11 @@
  * @module stripe/meter-sink
  * Captured usage as Stripe meter events (`POST /v1/billing/meter_events` through the `stripe`
  * package): `event_name`, `payload.stripe_customer_id`, `payload.value`, `timestamp` = the capture's
- * time, and `identifier` = the capture id, which Stripe deduplicates on. The same id goes as the
- * `Idempotency-Key`, so a retried request gets Stripe's first answer back instead of an error.
+ * time, and `identifier` = the capture id, which Stripe deduplicates on: a retry of an event Stripe
+ * already holds is refused with "An event already exists with identifier …" (400,
+ * `Stripe-Should-Retry: false`), which proves delivery, so the sink counts it as delivered. No
+ * `Idempotency-Key` is sent: Stripe replays a key's first answer for 24 hours, a 500 included, which
+ * would turn one Stripe hiccup into a day of failed retries; the identifier alone makes retries safe.
  *
  * The sink is fed by the usage outbox drainer, which owns batching, retries and the cursor: this
  * module only sends a batch (a bounded number of requests in flight) and classifies what came back.
@@ -108,7 +111,6 @@ export class StripeMeterSink implements UsageSink {
           identifier: event.id!,
           timestamp: Math.floor(event.at.getTime() / 1000),
         },
-        { idempotencyKey: event.id! },
       );
       return undefined;
     } catch (error) {
@@ -117,10 +119,14 @@ export class StripeMeterSink implements UsageSink {
   }
 }
 
+/** How Stripe says it already holds an event with this identifier. */
+const DUPLICATE_MESSAGE = /already exists with identifier/i;
+const DUPLICATE_CODES = new Set(['resource_already_exists', 'duplicate_meter_event']);
+
 function classify(id: string, error: unknown): UsageRejection | StripeUnavailable | undefined {
   const e = error as { type?: string; statusCode?: number; code?: string; message?: string; headers?: Record<string, string> };
-  // The same identifier (or idempotency key) was already accepted: this event is in Stripe.
-  if (e.code === 'resource_already_exists' || e.type === 'StripeIdempotencyError') return undefined;
+  // Stripe already holds an event with this identifier: this capture is in Stripe.
+  if (DUPLICATE_CODES.has(e.code ?? '') || (e.statusCode === 400 && DUPLICATE_MESSAGE.test(e.message ?? ''))) return undefined;
   const status = e.statusCode ?? 0;
   if (e.type === 'StripeInvalidRequestError' && status >= 400 && status < 500 && status !== 429 && status !== 409) {
     return { id, reason: `stripe ${status} ${e.code ?? ''}: ${e.message ?? ''}`.slice(0, 500) };

@@ -84,7 +84,7 @@ for (const engine of testDatabases) {
       assert.equal(error.retryAfterMs, 7_000);
     });
 
-    test('an answer lost to a timeout after Stripe counted the event: the retry is replayed, not counted again', async () => {
+    test('an answer lost to a timeout after Stripe counted the event: the retry is refused as a duplicate and counted as delivered, once', async () => {
       const sink = sinkFor({ timeoutMs: 200 });
       const event = usage();
       stripe.failNext({ delayMs: 600, processed: true });
@@ -94,13 +94,14 @@ for (const engine of testDatabases) {
       assert.equal(stripe.duplicates, 1);
     });
 
-    test('a duplicate identifier sent under another idempotency key is known to Stripe already: delivered, not refused', async () => {
+    test('Stripe refuses a repeated identifier with a 400, which the sink reads as delivered, never as a refusal', async () => {
       const event = usage();
       await sinkFor().writeBatch([event]);
-      const other = await openStripe({ secretKey: SECRET, apiBase: stripe.url }).billing.meterEvents.create({ event_name: EVENT_NAME, payload: { stripe_customer_id: 'cus_ada', value: '1' }, identifier: event.id! }).catch((e: { code?: string }) => e.code);
-      assert.equal(other, 'resource_already_exists');
+      const direct = await openStripe({ secretKey: SECRET, apiBase: stripe.url }).billing.meterEvents.create({ event_name: EVENT_NAME, payload: { stripe_customer_id: 'cus_ada', value: '1' }, identifier: event.id! }).catch((e: { statusCode?: number; message?: string }) => `${e.statusCode} ${e.message}`);
+      assert.equal(direct, `400 An event already exists with identifier ${event.id}.`);
       assert.deepEqual(await sinkFor().writeBatch([event]), []);
       assert.equal(stripe.events.length, 1);
+      assert.equal(stripe.duplicates, 2);
     });
 
     test('an event Stripe refuses for good is set aside; the rest of the batch goes through', async () => {
