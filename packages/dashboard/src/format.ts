@@ -69,3 +69,8 @@ export function shortId(id: string | null | undefined, keep = 10): string {
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** "1 call", "2 calls". */
+export function plural(n: number, word: string): string {
+  return `${count(n)} ${word}${n === 1 ? '' : 's'}`;
+}

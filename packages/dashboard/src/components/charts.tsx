@@ -3,7 +3,7 @@
  * Charts as inline SVG (no chart library): daily bars, a line over days, limit meters and
  * horizontal breakdown bars. Amounts are formatted from micros; numbers only shape the geometry.
  */
-import { cents, units } from '../format.ts';
+import { cents, plural, units } from '../format.ts';
 
 /** Chart widths in SVG units; pick the one closest to the card's width so text keeps its size. */
 export const CHART_WIDTH = { half: 480, main: 640, full: 1100 } as const;
@@ -30,7 +30,8 @@ export function DayBars(props: { days: { day: string; value: number; label: stri
   const step = (W - pad.l - pad.r) / n;
   const bw = Math.max(2, step * 0.68);
   const y = (v: number) => pad.t + (h - pad.t - pad.b) * (1 - v / max);
-  const fmt = props.format ?? ((v: number) => v.toLocaleString(undefined, { maximumFractionDigits: 2 }));
+  // Small scales (cents) keep their decimals on the axis; large ones drop them.
+  const fmt = props.format ?? ((v: number) => v.toLocaleString(undefined, { maximumFractionDigits: max < 1 ? 4 : max < 100 ? 2 : 0 }));
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${h}`} role="img" aria-label={props.title}>
       <title>{props.title}</title>
@@ -45,7 +46,7 @@ export function DayBars(props: { days: { day: string; value: number; label: stri
           <title>{`${shortDay(d.day)}: ${d.label}`}</title>
         </rect>
       ))}
-      {props.days.map((d, i) => (i % Math.ceil(n / 6) === 0 || i === n - 1 ? <text key={`t${d.day}`} x={pad.l + i * step + step / 2} y={h - 6} text-anchor="middle">{shortDay(d.day)}</text> : null))}
+      {props.days.map((d, i) => (i % Math.ceil(n / 6) === 0 || i === n - 1 ? <text key={`t${d.day}`} x={pad.l + i * step + step / 2} y={h - 6} text-anchor={i === n - 1 ? 'end' : 'middle'}>{shortDay(d.day)}</text> : null))}
       <line class="axis" x1={pad.l} x2={W - pad.r} y1={h - pad.b} y2={h - pad.b} />
     </svg>
   );
@@ -80,7 +81,7 @@ export function DayLine(props: { days: { day: string; value: number | null }[]; 
           <title>{`${shortDay(d.day)}: ${props.format(d.value)}`}</title>
         </circle>
       )))}
-      {props.days.map((d, i) => (i % Math.ceil(n / 6) === 0 || i === n - 1 ? <text key={`t${d.day}`} x={x(i)} y={h - 6} text-anchor="middle">{shortDay(d.day)}</text> : null))}
+      {props.days.map((d, i) => (i % Math.ceil(n / 6) === 0 || i === n - 1 ? <text key={`t${d.day}`} x={x(i)} y={h - 6} text-anchor={i === n - 1 ? 'end' : i === 0 ? 'start' : 'middle'}>{shortDay(d.day)}</text> : null))}
       <line class="axis" x1={pad.l} x2={W - pad.r} y1={h - pad.b} y2={h - pad.b} />
     </svg>
   );
@@ -124,7 +125,7 @@ export function HBars(props: { rows: { key: string; label?: string | undefined; 
           <div class="track" aria-hidden="true">
             <div class="used" style={{ width: `${max === 0n ? 0 : Number((BigInt(r.micros) * 1000n) / max) / 10}%` }} />
           </div>
-          <span class="val">{cents(r.micros)} <span class="faint">· {r.calls.toLocaleString('en-US')} calls</span></span>
+          <span class="val">{cents(r.micros)} <span class="faint">· {plural(r.calls, 'call')}</span></span>
         </div>
       ))}
     </div>

@@ -34,6 +34,16 @@ function isCount(t: Transfer): boolean {
   return [t.debit, t.credit].some((a) => /^(rate_per_minute|free_tier):/.test(a));
 }
 
+const TRANSFER_CODES: Record<string, string> = { 'code:1': 'Top-up', 'code:2': 'Charge', 'code:3': 'Seller earnings', 'code:4': 'Platform fee', 'code:5': 'Payout' };
+
+/** `hold:grant_total` → "Hold on grant total", `post` → "Capture", `void` → "Release". */
+function movementLabel(kind: string): string {
+  if (kind.startsWith('hold:')) return `Hold on ${kind.slice(5).replaceAll('_', ' ')}`;
+  if (kind === 'post') return 'Capture of a hold';
+  if (kind === 'void') return 'Release of a hold';
+  return TRANSFER_CODES[kind] ?? kind;
+}
+
 function ChainStatus(props: { seq: string }) {
   const chain = useLoad(() => get<Chain>('/v1/audit/verify'), [props.seq]);
   if (chain.error) return <ErrorNotice error={chain.error} />;
@@ -124,7 +134,7 @@ export function CallPage({ callId }: { ctx: PageContext; callId: string }) {
                 <thead><tr><th>Movement</th><th>From (debit)</th><th>To (credit)</th><th class="num">Amount</th></tr></thead>
                 <tbody>
                   {r.transfers.map((t) => (
-                    <tr key={t.id}><td>{t.kind}</td><td class="mono">{t.debit}</td><td class="mono">{t.credit}</td><td class="num">{isCount(t) ? `${t.amount} call${t.amount === '1' ? '' : 's'}` : money(t.amount)}</td></tr>
+                    <tr key={t.id}><td>{movementLabel(t.kind)}</td><td class="mono">{t.debit || <span class="faint">the hold's accounts</span>}</td><td class="mono">{t.credit || <span class="faint">the hold's accounts</span>}</td><td class="num">{isCount(t) ? `${t.amount} call${t.amount === '1' ? '' : 's'}` : money(t.amount)}</td></tr>
                   ))}
                 </tbody>
               </table>

@@ -9,7 +9,7 @@ import { DayBars, HBars, Meter } from '../components/charts.tsx';
 import { Feed, type FeedItem } from '../components/feed.tsx';
 import { Card, ErrorNotice, PageHead, Stat, useLoad } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
-import { cents, count, units } from '../format.ts';
+import { cents, count, plural, units } from '../format.ts';
 import { navigate } from '../router.ts';
 
 interface SpendRow { key: string | null; label?: string; calls: number; spentMicros: string }
@@ -65,16 +65,16 @@ export function Overview({ ctx }: { ctx: PageContext }) {
       <ErrorNotice error={error} />
       <div class="stack">
         <div class="grid grid-4">
-          <Stat label="Spent today" value={cents(data?.today.spentMicros ?? '0')} unit={currency} sub={`${count(data?.today.calls ?? 0)} calls today`} />
+          <Stat label="Spent today" value={cents(data?.today.spentMicros ?? '0')} unit={currency} sub={`${plural(data?.today.calls ?? 0, 'call')} today`} />
           <Stat label="Spent this month" value={cents(data?.month.spentMicros ?? '0')} unit={currency}
             sub={ctx.org?.monthlyLimitMicros ? `of ${cents(ctx.org.monthlyLimitMicros)} org limit` : 'no org monthly limit set'} />
-          <Stat label="Paid calls this month" value={count(data?.month.captured ?? 0)} sub={`${count(data?.month.calls ?? 0)} calls in all`} />
+          <Stat label="Paid calls this month" value={count(data?.month.captured ?? 0)} sub={`${plural(data?.month.calls ?? 0, 'call')} in all`} />
           <Stat label="Refused or not charged" value={count((data?.month.refused ?? 0) + (data?.month.voided ?? 0) + (data?.month.expired ?? 0))}
             sub={`${count(data?.month.refused ?? 0)} refused · ${count(data?.month.voided ?? 0)} upstream failures`} />
         </div>
         <div class="grid grid-main">
           <Card title="Spend per day" actions={<span class="muted" style={{ fontSize: '12px' }}>last 30 days · {currency}</span>}>
-            <DayBars title="Spend per day over the last 30 days" days={(data?.daily ?? []).map((d) => ({ day: d.day, value: units(d.spentMicros), label: `${cents(d.spentMicros)} ${currency}, ${count(d.calls)} calls` }))} />
+            <DayBars title="Spend per day over the last 30 days" days={(data?.daily ?? []).map((d) => ({ day: d.day, value: units(d.spentMicros), label: `${cents(d.spentMicros)} ${currency}, ${plural(d.calls, 'call')}` }))} />
           </Card>
           <Card title="Limits that apply">
             {monthly.length + daily.length + grantCaps.length === 0 && <p class="muted">No limits are set for this org.</p>}

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { Badge, Card, Empty, ErrorNotice, Field, PageHead, Stat, useFormErrors, useLoad } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
-import { cents, dateTime, money, parseAmount } from '../format.ts';
+import { cents, dateTime, money, parseAmount, shortId } from '../format.ts';
 
 interface Balance { ownerId: string; currency: string; availableMicros: string; heldMicros: string; postedMicros: string }
 interface Transfer { id: string; debitAccountId: string; creditAccountId: string; amount: string; pendingId: string | null; code: number; flags: number; metadata: Record<string, unknown>; timestamp: string }
@@ -21,6 +21,11 @@ function describe(t: Transfer): { what: string; state: 'pending' | 'ok' | 'expir
   if (t.flags & FLAG.post) return { what: `${what} captured`, state: 'ok' };
   if (t.flags & FLAG.pending) return { what: `${what} hold`, state: 'pending' };
   return { what, state: 'ok' };
+}
+
+function callOf(t: Transfer, byHold: Map<string, string>): string | undefined {
+  if (typeof t.metadata.callId === 'string') return t.metadata.callId;
+  return t.pendingId ? byHold.get(t.pendingId) : undefined;
 }
 
 function TopUp(props: { ownerId: string; onDone: () => void }) {
@@ -68,6 +73,8 @@ export function Wallet({ ctx }: { ctx: PageContext }) {
   const balance = useLoad(() => (ownerId ? get<Balance>(`/v1/wallets/${encodeURIComponent(ownerId)}`) : Promise.resolve(undefined)), [ownerId]);
   const transfers = useLoad(() => (ownerId ? get<{ transfers: Transfer[] }>(`/v1/wallets/${encodeURIComponent(ownerId)}/transfers`, { limit: 50 }) : Promise.resolve(undefined)), [ownerId, balance.data?.availableMicros]);
   const account = `wallet:${ownerId}`;
+  // A capture carries only its hold's id; the hold carries the call.
+  const callByHold = new Map((transfers.data?.transfers ?? []).filter((t) => typeof t.metadata.callId === 'string').map((t) => [t.id, t.metadata.callId as string]));
   const b = balance.data;
   return (
     <>
@@ -84,7 +91,7 @@ export function Wallet({ ctx }: { ctx: PageContext }) {
         <div class="grid grid-3">
           <Stat label="Available" value={cents(b?.availableMicros ?? '0')} unit={b?.currency} />
           <Stat label="Held by calls in flight" value={cents(b?.heldMicros ?? '0')} unit={b?.currency} />
-          <Stat label="Credited in all" value={cents(b?.postedMicros ?? '0')} unit={b?.currency} />
+          <Stat label="Settled balance" value={cents(b?.postedMicros ?? '0')} unit={b?.currency} sub="Available plus what is held" />
         </div>
         <div class="grid grid-main">
           <Card title="Transactions" flush>
@@ -95,12 +102,15 @@ export function Wallet({ ctx }: { ctx: PageContext }) {
                   {transfers.data!.transfers.map((t) => {
                     const d = describe(t);
                     const incoming = t.creditAccountId === account;
+                    const callId = callOf(t, callByHold);
                     return (
                       <tr key={t.id}>
                         <td class="nowrap">{dateTime(new Date(Number(t.timestamp)).toISOString())}</td>
                         <td><Badge kind="s" value={d.state === 'ok' ? 'ok' : d.state} label={d.what} /></td>
-                        <td class="muted mono">{typeof t.metadata.reference === 'string' ? t.metadata.reference : typeof t.metadata.callId === 'string' ? t.metadata.callId : '—'}</td>
-                        <td class="num" style={{ color: incoming ? 'var(--ok)' : undefined }}>{incoming ? '+' : '−'}{money(t.amount)}</td>
+                        <td class="muted mono">{callId ? <a href={`#/calls/${callId}`} title={callId}>{shortId(callId, 16)}</a> : typeof t.metadata.reference === 'string' ? <span title={t.metadata.reference}>{shortId(t.metadata.reference, 22)}</span> : '—'}</td>
+                        <td class="num" style={{ color: incoming ? 'var(--ok)' : d.state !== 'ok' ? 'var(--muted)' : undefined }}>
+                          {d.state === 'pending' ? `held ${money(t.amount)}` : d.state === 'expired' ? `released ${money(t.amount)}` : `${incoming ? '+' : '−'}${money(t.amount)}`}
+                        </td>
                       </tr>
                     );
                   })}
