@@ -19,6 +19,9 @@ import { createMcpGateway, mcpResourceMetadata, MCP_RESOURCE_METADATA_PATH } fro
 import { createMetering, type Metering } from './metering.ts';
 import { proxyUsage } from './usage/index.ts';
 import { providerRoutes } from './provider-api/index.ts';
+import { createX402Edge } from './rails/x402.ts';
+import type { MppEdge } from './rails/mpp.ts';
+import { mppProxy } from './rails/mpp-proxy.ts';
 import { createDashboard, dashboardAssets, DASHBOARD_PUBLIC_PATHS, type Dashboard } from './dashboard/index.ts';
 
 export interface CreateAppOptions {
@@ -32,6 +35,8 @@ export interface CreateAppOptions {
   metrics?: Metrics;
   /** The fetch used to reach upstreams. */
   fetch?: typeof fetch;
+  /** MPP payments (`rails/mpp.ts`): services that take them can be paid per call without a grant. */
+  mpp?: MppEdge;
 }
 
 export interface TollgateApp {
@@ -76,6 +81,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   }
 
+  const x402 = createX402Edge({ tg, config, logger, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const handler = proxy({
     guard: options.guard ?? tg.guard,
     services,
@@ -83,14 +89,17 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     metrics,
     limits: config,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(x402 ? { x402: x402.proxy } : {}),
   });
   const metering = createMetering({ tg, config, logger });
+  // An MPP payment (or a grantless call to a service that takes MPP) is answered before any grant is looked at.
+  if (options.mpp) app.use('/proxy/*', mppProxy({ edge: options.mpp, services, limits: config, ...(options.fetch ? { fetch: options.fetch } : {}) }));
   // Metered first, so a quota refusal is metered too; the quota runs before the proxy authorizes.
   app.use('/proxy/*', proxyUsage({ tg, sink: metering.usage }), metering.proxyQuota);
   app.all('/proxy/:service', handler);
   app.all('/proxy/:service/*', handler);
   app.get(MCP_RESOURCE_METADATA_PATH, (c) => c.json(mcpResourceMetadata(config.publicUrl?.replace(/\/$/, '') ?? new URL(c.req.url).origin)));
-  app.route('/mcp', createMcpGateway({ tg, services, logger, metrics, usage: metering.usage, quotas: metering.quotas, proxyFetch: async (request) => app.fetch(request) }).routes);
+  app.route('/mcp', createMcpGateway({ tg, services, logger, metrics, usage: metering.usage, quotas: metering.quotas, ...(options.mpp ? { mpp: options.mpp } : {}), proxyFetch: async (request) => app.fetch(request) }).routes);
 
   if (config.corsOrigins.length > 0) {
     app.use('/v1/*', cors({ origin: config.corsOrigins, allowHeaders: ['authorization', 'content-type', 'x-api-key'], maxAge: 600 }));

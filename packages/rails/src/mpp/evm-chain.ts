@@ -4,7 +4,8 @@
  * settlements (and is the payee the challenges name), and the EIP-3009 token it is paid in. The
  * local test chain (`../chain`) and a real RPC endpoint both fit; the rail never sees a payer's key.
  */
-import { parseAbi, type Account, type Address, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, getAddress, http, parseAbi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 
 export interface Eip3009Token {
   address: Address;
@@ -36,3 +37,19 @@ export const EIP3009_ABI = parseAbi([
 
 /** Default bound on waiting for a settlement's receipt. */
 export const RECEIPT_TIMEOUT_MS = 60_000;
+
+/** The rail's view of a chain reached over JSON-RPC, acting as the account of `privateKey`. */
+export function mppChainFromRpc(options: { rpcUrl: string; chainId: number; privateKey: Hex; token: Eip3009Token; receiptTimeoutMs?: number }): MppEvmChain {
+  const chain = defineChain({
+    id: options.chainId, name: `eip155:${options.chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [options.rpcUrl] } },
+  });
+  const transport = http(options.rpcUrl);
+  return {
+    chainId: options.chainId,
+    publicClient: createPublicClient({ chain, transport }),
+    walletClient: createWalletClient({ chain, transport, account: privateKeyToAccount(options.privateKey) }),
+    token: { ...options.token, address: getAddress(options.token.address) },
+    ...(options.receiptTimeoutMs ? { receiptTimeoutMs: options.receiptTimeoutMs } : {}),
+  };
+}

@@ -6,7 +6,7 @@
 export { ChallengeBook, SECRET_KEY_LENGTH_MIN, type ChallengeBookOptions, type ChallengeInput, type MppChallenge } from './challenges.ts';
 export { credentialFromHeader, credentialFromMeta, isPaymentAuthorization, CREDENTIAL_HEADER_LENGTH_MAX, type MppCredential } from './credentials.ts';
 export { MppEarnings, MPP_RAIL_ACCOUNT, type EarningsEntry } from './earnings.ts';
-export { EIP3009_ABI, RECEIPT_TIMEOUT_MS, type Eip3009Token, type MppEvmChain } from './evm-chain.ts';
+export { EIP3009_ABI, RECEIPT_TIMEOUT_MS, mppChainFromRpc, type Eip3009Token, type MppEvmChain } from './evm-chain.ts';
 export { EvmCharge, chargeRequest, type ChargeSettlement, type VerifiedCharge } from './evm-charge.ts';
 export { EvmSessions, type EvmSessionsOptions, type SessionCharge, type SessionSettlement } from './evm-session.ts';
 export { ESCROW_ABI, VOUCHER_TYPES, voucherDomain, channelIdOf } from './escrow/abi.ts';
@@ -17,3 +17,4 @@ export { MppRail, type MppAuthorizeRequest, type MppHold, type MppLogger, type M
 export { evmSession, evmSessionMethod, type EvmSessionClientOptions } from './session-client.ts';
 export { MemorySingleUse, SINGLE_USE_ENTRIES_MAX, type SingleUseStore } from './single-use.ts';
 export type { Delivery, MppIntent, MppOffer, MppOutcome, MppReceipt } from './outcome.ts';
+export { MPP_META, MPP_JSONRPC_CODES, carriesMppCredential, mcpResult, mppCapability, payOverMcp, type ToolResult } from './mcp.ts';

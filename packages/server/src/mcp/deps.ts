@@ -6,6 +6,7 @@ import type { Grant, ServiceRegistry, Tollgate } from '@tollgate/core';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Quotas } from '../quota/index.ts';
+import type { MppEdge } from '../rails/mpp.ts';
 import type { UsageSink } from '../usage/index.ts';
 import type { UpstreamPool } from './upstreams.ts';
 
@@ -16,6 +17,8 @@ export interface GatewayDeps {
   usage: UsageSink;
   /** Per-principal quotas, checked before authorize. */
   quotas?: Quotas;
+  /** MPP payments for services that take them: tool calls without a grant, or with a credential. */
+  mpp?: MppEdge;
   /** Sends a request to the paid HTTP proxy (`call_service`); the server passes its own app. */
   proxyFetch: (request: Request) => Promise<Response>;
   /** Where a person decides an approval, for clients that cannot elicit. */

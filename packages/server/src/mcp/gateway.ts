@@ -12,18 +12,21 @@ import type { GatewayDeps, GatewaySession } from './deps.ts';
 import { OWN_TOOL_NAMES, OWN_TOOLS, ownToolCall } from './own-tools.ts';
 import { TOOL_SEPARATOR, paidToolCall, quoteTool } from './paid-call.ts';
 import { META } from './results.ts';
+import { mppCapability } from '@tollgate/rails/mpp';
+import { mppToolCall, paysWithMppOverMcp } from '../rails/mpp-mcp.ts';
 
 export const GATEWAY_INFO = { name: 'tollgate', version: '0.1.0' } as const;
 
 export function buildGatewayServer(deps: GatewayDeps, session: GatewaySession): Server {
   const server = new Server(GATEWAY_INFO, {
-    capabilities: { tools: { listChanged: true } },
+    capabilities: { tools: { listChanged: true }, ...(deps.mpp ? { experimental: mppCapability(deps.mpp.intents) } : {}) },
     instructions: 'Paid tools are named <service>__<tool>; each call is charged to your Tollgate grant (see _meta "io.tollgate/price"). Send _meta "io.tollgate/idempotencyKey" to retry safely and "io.tollgate/reason" to say why.',
   });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...OWN_TOOLS, ...(await paidTools(deps, session))] }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name } = request.params;
     if (OWN_TOOL_NAMES.has(name)) return ownToolCall(deps, session, name, (request.params.arguments ?? {}) as Record<string, unknown>);
+    if (paysWithMppOverMcp(deps, session, request.params)) return mppToolCall(deps, deps.mpp!, request.params, extra);
     return paidToolCall(deps, session, server, request.params, extra);
   });
   const unsubscribe = deps.pool?.onToolsChanged(() => void server.sendToolListChanged().catch(() => {}));
@@ -38,8 +41,10 @@ export function buildGatewayServer(deps: GatewayDeps, session: GatewaySession): 
 /** Tools of every MCP service this session's grant may call; an unreachable upstream is left out. */
 async function paidTools(deps: GatewayDeps, session: GatewaySession): Promise<Tool[]> {
   const grant = session.grant;
-  if (!grant) return [];
-  const services = (await deps.services.list()).filter((s) => s.kind === 'mcp' && !s.disabled && grant.services.some((p) => matchesPattern(p, s.slug)));
+  // Without a grant, only services that take MPP payments are listed (their calls are paid with MPP).
+  const mpp = deps.mpp;
+  if (!grant && !mpp) return [];
+  const services = (await deps.services.list()).filter((s) => s.kind === 'mcp' && !s.disabled && (grant ? grant.services.some((p) => matchesPattern(p, s.slug)) : mpp!.accepts(s)));
   const lists = await Promise.all(services.map(async (service) => {
     try {
       const resolved = await deps.services.resolve(service.slug);

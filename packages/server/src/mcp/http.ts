@@ -110,13 +110,14 @@ function unauthorizedHeaders(error: unknown, origin: string): Record<string, str
 
 async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, request: Request): Promise<Response> {
   const token = request.headers.get('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-  if (!token) throw new TollgateError('token_invalid', 'Send the grant token as Authorization: Bearer <token>', { header: 'Authorization' });
-  const grant = await deps.tg.grants.authenticate(token);
+  // With MPP on, an agent without a grant may connect and pay MPP services per call (`rails/mpp-mcp.ts`).
+  if (!token && !deps.mpp) throw new TollgateError('token_invalid', 'Send the grant token as Authorization: Bearer <token>', { header: 'Authorization' });
+  const grant = token ? await deps.tg.grants.authenticate(token) : undefined;
   const sessionId = request.headers.get('mcp-session-id');
   if (sessionId) {
     const open = sessions.get(sessionId);
     // A session answers only to the token that opened it; anything else looks like an unknown session.
-    if (!open || !sameToken(open.session.token, token)) {
+    if (!open || !sameToken(open.session.token, token ?? '')) {
       return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }), { status: 404, headers: { 'content-type': 'application/json' } });
     }
     open.lastSeenMs = Date.now();
@@ -124,7 +125,7 @@ async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, req
     return open.transport.handleRequest(request);
   }
   if (sessions.size >= MCP_SESSIONS_MAX) throw new TollgateError('rate_limited', 'Too many open MCP sessions; retry later', { retryAfterSeconds: 30 });
-  const session: GatewaySession = { token, grant };
+  const session: GatewaySession = { token: token ?? '', grant };
   const server = buildGatewayServer(deps, session);
   const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
