@@ -129,7 +129,8 @@ for (const engine of testDatabases) {
       assert.equal(ok.status, 200);
       assert.equal((JSON.parse(ok.body) as { apiKey: string }).apiKey, demo.adminKey);
       // A rebinding page sends its own host name; fetch() cannot forge Host, so raw HTTP is used.
-      for (const headers of [{ host: 'evil.example' }, { 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { origin: 'http://evil.example' }]) {
+      const hostile: Record<string, string>[] = [{ host: 'evil.example' }, { 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { origin: 'http://evil.example' }];
+      for (const headers of hostile) {
         const res = await rawPost(server, '/v1/dashboard/demo-session', headers);
         assert.equal(res.status, 403, JSON.stringify(headers));
         const problem = JSON.parse(res.body) as { code: string; detail: string };
