@@ -43,8 +43,8 @@ for (const engine of testDatabases) {
           assert.ok(Number(r.retryAfter) >= 1);
         }
         assert.equal(await walletSpent(gw, buyer.userId), 5n * 10_000n, 'only the calls that got through were charged');
-        const [{ holds }] = await gw.db.query<{ holds: bigint }>("SELECT count(*) AS holds FROM calls WHERE user_id = $1", [buyer.userId]);
-        assert.equal(Number(holds), 5, 'refused calls never reached the guard');
+        const [row] = await gw.db.query<{ holds: bigint }>('SELECT count(*) AS holds FROM calls WHERE user_id = $1', [buyer.userId]);
+        assert.equal(Number(row!.holds), 5, 'refused calls never reached the guard');
         await eventually(async () => {
           const rows = await gw.db.query<{ code: string }>("SELECT code FROM usage_events WHERE principal_id = $1 AND status = 'refused'", [buyer.userId]);
           assert.equal(rows.filter((r) => r.code === 'quota_exceeded').length, 7, 'quota refusals are metered');
@@ -95,8 +95,8 @@ for (const engine of testDatabases) {
         assert.equal(mcpRefused.isError, true);
         assert.equal((mcpRefused.structuredContent as { code: string }).code, 'quota_exceeded');
         await client.close();
-        const [{ calls }] = await gw.db.query<{ calls: bigint }>('SELECT count(*) AS calls FROM calls WHERE user_id = $1', [buyer.userId]);
-        assert.equal(Number(calls), 2, 'refused calls never reached the guard');
+        const [row] = await gw.db.query<{ calls: bigint }>('SELECT count(*) AS calls FROM calls WHERE user_id = $1', [buyer.userId]);
+        assert.equal(Number(row!.calls), 2, 'refused calls never reached the guard');
         await gw.tg.guard.settle({ callId: (await gw.db.query<{ id: string }>("SELECT id FROM calls WHERE user_id = $1 AND state = 'authorized'", [buyer.userId]))[0]!.id, status: 'ok' });
         await assertTollgateHealthy(gw.tg);
       } finally {

@@ -124,8 +124,8 @@ for (const engine of testDatabases) {
       for (const sink of sinks) {
         assert.deepEqual(sink.events.map((e) => e.id), all, 'every capture, in capture order');
       }
-      const [{ outbox }] = await db.query<{ outbox: bigint }>('SELECT count(*) AS outbox FROM usage_outbox');
-      assert.equal(Number(outbox), all.length);
+      const [row] = await db.query<{ outbox: bigint }>('SELECT count(*) AS outbox FROM usage_outbox');
+      assert.equal(Number(row!.outbox), all.length);
     });
 
     test('an event a sink refuses for good is set aside and does not block the ones behind it', async () => {
