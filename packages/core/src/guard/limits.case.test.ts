@@ -180,6 +180,25 @@ for (const engine of testDatabases) {
       assert.equal((await tg.wallets.balance(buyer.userId)).availableMicros, 100_000_000n - 100_000n);
     });
 
+    test('fifty concurrent requests with one key: one call holds once, the rest are in flight or conflicts', async () => {
+      const buyer = await seedBuyer(tg);
+      const token = await grantFor(tg, buyer, { totalCap: '5.00' });
+      const request = callRequest(token, { priceMicros: 100_000n, idempotencyKey: 'twin-key' });
+      // Same key: half send the same request, half a different price (another fingerprint).
+      const requests = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? request : { ...request, priceMicros: 200_000n, fingerprint: `other ${i}` }));
+      const attempts = await Promise.allSettled(requests.map((r) => tg.guard.authorize(r)));
+      const answers = attempts.map((a) => (a.status === 'fulfilled' ? a.value.type : (a.reason as TollgateError).code));
+      const winner = answers.indexOf('authorized');
+      assert.ok(winner >= 0 && answers.lastIndexOf('authorized') === winner, `exactly one owns the call: ${answers.join(', ')}`);
+      assert.ok(answers.every((a) => a === 'authorized' || a === 'in_flight' || a === 'idempotency_conflict'), answers.join(', '));
+      const won = (attempts[winner] as PromiseFulfilledResult<{ type: 'authorized'; callId: string; holdMicros: bigint }>).value;
+      assert.equal((await tg.wallets.balance(buyer.userId)).heldMicros, won.holdMicros, 'one hold, of the winner\'s price');
+      await tg.guard.settle({ callId: won.callId, status: 'ok' });
+      assert.equal((await tg.wallets.balance(buyer.userId)).heldMicros, 0n, 'nothing a loser placed is still held');
+      assert.equal((await tg.guard.authorize(requests[winner]!)).type, 'replayed');
+      await refused(tg.guard.authorize({ ...request, fingerprint: 'yet another' }), 'idempotency_conflict');
+    });
+
     test('a refusal is sticky for its idempotency key', async () => {
       const buyer = await seedBuyer(tg);
       const token = await grantFor(tg, buyer, { perCallCap: '0.01' });
