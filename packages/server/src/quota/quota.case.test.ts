@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { TollgateError } from '@tollgate/core';
 import { testDatabases, type TestDb } from '@tollgate/core/testing';
 import { openRedis, redisReady } from '../redis.ts';
-import { closedPort, redisSkip, redisTestUrl, TcpGate, testKeyPrefix } from '../../test/support/redis.ts';
+import { closedPort, connectTestRedis, redisSkip, redisTestUrl, TcpGate, testKeyPrefix } from '../../test/support/redis.ts';
 import { PostgresQuotaStore, Quotas, RedisQuotaStore, type QuotaLimit, type QuotaStore } from './index.ts';
 
 const calls = (limit: number, windowSeconds = 60): QuotaLimit => ({ metric: 'calls', limit: BigInt(limit), windowSeconds });
@@ -60,12 +60,9 @@ function storeContract(name: string, make: () => QuotaStore) {
 describe('quotas in Redis', { skip: redisSkip() }, () => {
   let redis: Redis;
   before(async () => {
-    redis = openRedis(redisTestUrl()!);
-    assert.ok(await redisReady(redis));
+    redis = await connectTestRedis();
   });
-  after(async () => {
-    await redis.quit();
-  });
+  after(() => redis.quit());
 
   storeContract('redis fixed', () => new RedisQuotaStore({ redis, prefix: testKeyPrefix() }));
   storeContract('redis sliding', () => new RedisQuotaStore({ redis, prefix: testKeyPrefix(), algorithm: 'sliding' }));

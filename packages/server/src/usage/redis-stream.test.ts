@@ -2,19 +2,16 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { openRedis, redisReady } from '../redis.ts';
-import { redisSkip, redisTestUrl, TcpGate, testKeyPrefix } from '../../test/support/redis.ts';
+import { connectTestRedis, redisSkip, redisTestUrl, TcpGate, testKeyPrefix } from '../../test/support/redis.ts';
 import { BufferedUsageSink, RedisStreamUsageSink } from './index.ts';
 import { usageEvent } from './test-helpers.ts';
 
 describe('Redis stream usage sink', { skip: redisSkip() }, () => {
   let redis: Redis;
   before(async () => {
-    redis = openRedis(redisTestUrl()!);
-    assert.ok(await redisReady(redis));
+    redis = await connectTestRedis();
   });
-  after(async () => {
-    await redis.quit();
-  });
+  after(() => redis.quit());
 
   test('appends one entry per event with every field, bigints as decimal strings', async () => {
     const stream = `${testKeyPrefix()}:usage`;

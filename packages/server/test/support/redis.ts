@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Redis } from 'ioredis';
+import { openRedis, redisReady } from '../../src/redis.ts';
 
 export function redisTestUrl(): string | undefined {
   return process.env.TOLLGATE_TEST_REDIS_URL || undefined;
@@ -16,6 +18,13 @@ export function redisSkip(): string | undefined {
   if (redisTestUrl()) return undefined;
   if (process.env.CI === 'true') throw new Error('CI=true requires TOLLGATE_TEST_REDIS_URL: the Redis suites may not be skipped in CI');
   return 'TOLLGATE_TEST_REDIS_URL is not set (no Redis server here)';
+}
+
+/** A ready connection to the test Redis. */
+export async function connectTestRedis(): Promise<Redis> {
+  const redis = openRedis(redisTestUrl()!);
+  if (!(await redisReady(redis))) throw new Error(`the test Redis at ${redisTestUrl()} did not become ready`);
+  return redis;
 }
 
 /** A key prefix no other test run uses. */
