@@ -24,6 +24,9 @@ if (files.length === 0) {
 if (filter.length === 0) {
   const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+  // The dashboard's TSX compiles with its own settings (JSX for Preact, bundler resolution).
+  const dashboard = spawnSync('npx', ['tsc', '-p', 'packages/dashboard/tsconfig.json', '--noEmit'], { stdio: 'inherit' });
+  if (dashboard.status !== 0) process.exit(dashboard.status ?? 1);
 }
 
 for (const [name, what] of [['TOLLGATE_TEST_DATABASE_URL', 'Postgres suites'], ['TOLLGATE_TEST_REDIS_URL', 'Redis suites (quotas, usage streams)']]) {
