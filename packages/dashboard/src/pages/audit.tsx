@@ -78,7 +78,7 @@ export function Audit({ ctx, query }: { ctx: PageContext; query: URLSearchParams
       <div class="stack">
         <ErrorNotice error={exportError} />
         <Card>
-          <form onSubmit={apply} class="form-grid" style={{ gridTemplateColumns: 'repeat(6, minmax(0, 1fr))', alignItems: 'end' }} aria-label="Filter calls">
+          <form onSubmit={apply} class="form-grid filters" aria-label="Filter calls">
             {input('taskId', 'Task')}
             {input('agentId', 'Agent')}
             {input('service', 'Service')}
