@@ -59,3 +59,5 @@ export function testOffer(overrides: Partial<MppOffer> = {}): MppOffer {
     sellerId: 'sel_demo', serviceId: 'svc_search', service: 'search', tool: 'GET /search', edge: 'http', ...overrides,
   };
 }
+
+export { compileEscrow, deployEscrow } from './escrow/compile.ts';
