@@ -6,3 +6,4 @@
 export type { Rail, RailDescription, RailHold, RailId, RailSettlement } from './rail.ts';
 export { BalanceRail, type BalanceHold, type BalanceOutcome } from './balance/index.ts';
 export * from './x402/index.ts';
+export { RailEarnings, railAccountId, type CollectedPayment } from './earnings.ts';

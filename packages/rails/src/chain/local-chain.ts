@@ -10,6 +10,7 @@ import {
   createTestClient,
   createWalletClient,
   defineChain,
+  getAddress,
   http,
   parseEther,
   type Abi,
@@ -114,7 +115,7 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
       const hash = await walletClient(from ?? deployer).deployContract({ abi: contract.abi, bytecode: contract.bytecode, args });
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== 'success' || !receipt.contractAddress) throw new Error(`deploying ${contract.contractName} failed: ${hash}`);
-      return receipt.contractAddress;
+      return getAddress(receipt.contractAddress);
     }
 
     const deployer = await newAccount();

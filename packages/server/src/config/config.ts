@@ -59,6 +59,17 @@ export const ConfigSchema = z.strictObject({
   metrics: bool.default(true),
   /** Seconds between hold-expiry sweeps (0 = off). */
   sweepIntervalSeconds: int(0, 3600).default(30),
+  /** The x402 facilitator (`GET /supported`, `POST /verify`, `POST /settle`) that services with an x402 setting verify and settle through. Unset = x402 off. */
+  x402FacilitatorUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** How long one facilitator call may take; a settle past it has an unknown outcome (content withheld, reconciled on retry). */
+  x402FacilitatorTimeoutMs: int(1_000, 600_000).default(30_000),
+  /** JSON-RPC URL of the EVM chain: reconciles x402 settlements of unknown outcome, verifies deposits. */
+  chainRpcUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Buyer side: the key Tollgate pays x402 upstreams with, inside the caller's grant (agents never see it). Unset = never pays upstreams. */
+  x402WalletKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte hex private key').optional(),
+  /** Deposits: the address users send USDC to, and the token contract (6 decimals). Needs `chainRpcUrl`. */
+  depositAddress: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an EVM address').optional(),
+  depositAsset: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an EVM address').optional(),
   /** Redis (`redis://…`) for quotas and the usage stream. Without it quotas are counted in the database. Quotas fail closed when it is unreachable. */
   redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   /** Default quota per principal (the grant's user): calls or units per window; unset = no default quota. Per-user quotas are set through the admin API. */

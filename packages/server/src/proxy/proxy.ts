@@ -24,6 +24,7 @@ import type { Authorized, CallStatus, Guard, Replayed, SettleInput } from '@toll
 import type { AppEnv } from '../env.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/index.ts';
+import type { X402Proxy } from '../rails/x402-proxy.ts';
 import { PROBLEM_CONTENT_TYPE } from '../middleware/problem/index.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { meteredBody, readBounded, ReplayCapture } from './metered-body.ts';
@@ -45,6 +46,8 @@ export interface ProxyOptions {
   limits: ProxyLimits;
   /** The fetch used to reach upstreams (tests may wrap it). */
   fetch?: typeof fetch;
+  /** Services with an x402 setting are paid per call with x402 instead of a grant (`rails/x402-proxy.ts`). */
+  x402?: X402Proxy;
 }
 
 /** Longest task, agent or approval id header. */
@@ -77,7 +80,8 @@ export function proxy(options: ProxyOptions): Handler<AppEnv> {
     const slug = c.req.param('service') ?? '';
     const url = new URL(request.url);
     const path = url.pathname.slice(`/proxy/${slug}`.length) || '/';
-    const token = bearerToken(request.headers);
+    // With x402 on, a caller without a grant may pay per call: the token is required after resolving.
+    const early = options.x402 ? undefined : bearerToken(request.headers);
     if (!SLUG.test(slug)) throw new TollgateError('not_found', `no service ${slug.slice(0, 80)}`, { service: slug.slice(0, 80) });
     const resolved = await services.resolve(slug);
     const { service } = resolved;
@@ -85,6 +89,9 @@ export function proxy(options: ProxyOptions): Handler<AppEnv> {
     const method = request.method.toUpperCase();
     const priced = quote(service, method, path);
     if (!priced) throw new TollgateError('not_found', `${slug} has no price for ${method} ${path}, so it cannot be called`, { service: slug, method, path });
+    const x402 = options.x402?.settingsFor(resolved, request.headers);
+    if (x402) return options.x402!.call(x402, { request, resolved, priced, method, path, search: url.search });
+    const token = early ?? bearerToken(request.headers);
     const given = request.headers.get('idempotency-key');
     if (given !== null && !IDEMPOTENCY_KEY.test(given)) throw new TollgateError('invalid_request', 'Idempotency-Key: 1 to 200 visible ASCII characters', { field: 'Idempotency-Key' });
     const generatedKey = given === null ? randomUUID() : undefined;

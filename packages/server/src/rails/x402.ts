@@ -1,0 +1,37 @@
+/**
+ * @module rails/x402
+ * Wires the x402 rail from the configuration: the seller (verify and settle through the configured
+ * facilitator; unknown outcomes reconciled from the chain when `chainRpcUrl` is set) and its HTTP
+ * proxy path. Off when `x402FacilitatorUrl` is unset.
+ */
+import { HTTPFacilitatorClient } from '@x402/core/http';
+import { createPublicClient, http, type Hex } from 'viem';
+import type { Tollgate } from '@tollgate/core';
+import { X402Seller, type ReceiptReader } from '@tollgate/rails';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../logger.ts';
+import { X402Proxy } from './x402-proxy.ts';
+
+export interface X402Edge {
+  seller: X402Seller;
+  proxy: X402Proxy;
+}
+
+export function createX402Edge(options: { tg: Tollgate; config: Config; logger: Logger; fetch?: typeof fetch }): X402Edge | undefined {
+  const { config } = options;
+  if (!config.x402FacilitatorUrl) return undefined;
+  const facilitator = new HTTPFacilitatorClient({ url: config.x402FacilitatorUrl.replace(/\/$/, ''), timeoutMs: config.x402FacilitatorTimeoutMs });
+  const seller = new X402Seller({ tg: options.tg, facilitator, ...(config.chainRpcUrl ? { receipts: receiptReader(config.chainRpcUrl) } : {}) });
+  const proxy = new X402Proxy({ seller, limits: config, logger: options.logger, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+  return { seller, proxy };
+}
+
+/** A settlement's fate from its receipt: none yet = still pending. */
+export function receiptReader(rpcUrl: string): ReceiptReader {
+  const client = createPublicClient({ transport: http(rpcUrl, { timeout: 10_000 }) });
+  return async (txHash) => {
+    const receipt = await client.getTransactionReceipt({ hash: txHash as Hex }).catch(() => undefined);
+    if (!receipt) return 'pending';
+    return receipt.status === 'success' ? 'success' : 'reverted';
+  };
+}
