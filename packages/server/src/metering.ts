@@ -20,7 +20,7 @@ import type { Logger } from './logger.ts';
 import { PostgresQuotaStore, proxyQuota, QuotaUnitsSink, Quotas, quotaRoutes, RedisQuotaStore } from './quota/index.ts';
 import { openRedis } from './redis.ts';
 import { stripeCustomerRoutes } from './stripe-routes.ts';
-import { BufferedUsageSink, CompositeUsageSink, JsonLinesUsageSink, PostgresUsageSink, RedisStreamUsageSink, UsageExporter } from './usage/index.ts';
+import { BufferedUsageSink, CompositeUsageSink, JsonLinesUsageSink, PostgresUsageSink, RedisStreamUsageSink, UsageExporter, usageExportRoutes } from './usage/index.ts';
 
 /** How often old Postgres quota windows are deleted, and how old they must be. */
 const QUOTA_PRUNE_INTERVAL_MS = 10 * 60_000;
@@ -68,7 +68,7 @@ export function createMetering(options: { tg: Tollgate; config: Config; logger: 
   return {
     usage, quotas, exporter, redis,
     proxyQuota: proxyQuota({ tg, quotas }),
-    routes: [...quotaRoutes({ tg, quotas }), ...stripeCustomerRoutes({ tg, customers })],
+    routes: [...quotaRoutes({ tg, quotas }), ...stripeCustomerRoutes({ tg, customers }), ...usageExportRoutes({ db: tg.db })],
     start() {
       const stopExport = exporter?.start();
       const prune = quotaStore instanceof PostgresQuotaStore

@@ -42,6 +42,10 @@ for (const engine of testDatabases) {
         const first = await paidCalls(gw, token, 4);
         await eventually(() => assert.ok(stripe.requests >= 3, 'the exporter keeps retrying while Stripe is down'), 15_000);
         assert.equal(stripe.events.length, 0);
+        const exports = async () => ((await (await fetch(`${gw.url}/v1/usage/exports`, { headers: { 'x-api-key': key } })).json()) as { outbox: number; items: { sink: string; pending: number; failures: number; rejected: number; lastError: string | null }[] }).items.find((i) => i.sink === `stripe:${EVENT_NAME}`);
+        const backlog = await exports();
+        assert.equal(backlog?.pending, 4, 'the captures wait in the outbox');
+        assert.ok((backlog?.failures ?? 0) >= 1 && /stripe unavailable/.test(backlog?.lastError ?? ''), JSON.stringify(backlog));
         stripe.failNext({ status: 500 }, { status: 429, retryAfterSeconds: 1 });
         stripe.down = false;
         const second = await paidCalls(gw, token, 3);
@@ -51,6 +55,10 @@ for (const engine of testDatabases) {
         assert.deepEqual(stripe.events.map((e) => e.identifier).sort(), [...all].sort(), 'each capture once, identifier = call id');
         assert.deepEqual(stripe.refused, []);
         assert.equal(stripe.totals().get('cus_acme'), BigInt(all.length) * 10_000n, 'values are the captured micro-units');
+        await eventually(async () => {
+          const caughtUp = await exports();
+          assert.deepEqual(caughtUp && [caughtUp.pending, caughtUp.failures, caughtUp.rejected], [0, 0, 0], 'caught up, no failures left, nothing set aside');
+        });
 
         if (stream) {
           const redis = openRedis(redisTestUrl()!);

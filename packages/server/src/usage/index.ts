@@ -22,3 +22,4 @@ export { OutboxDrainer, DRAIN_BATCH_MAX, DRAIN_LEASE_MS, type DrainStep, type Ou
 export { UsageExporter, EXPORT_INTERVAL_MS, type UsageExporterOptions, type SinkStatus } from './exporter.ts';
 export { backoffDelayMs, BACKOFF_BASE_MS, BACKOFF_DELAY_MS_MAX, type BackoffOptions } from './backoff.ts';
 export { deliver, PartialDelivery } from './deliver.ts';
+export { usageExportRoutes } from './routes.ts';
