@@ -45,8 +45,17 @@ interface ChannelState {
   deposit: bigint;
   settledOnChain: bigint;
   acceptedCumulative: bigint;
-  acceptedSignature: Hex | undefined;
+  /**
+   * Signed vouchers by cumulative amount, from `confirmed` up. A call that fails gives its price
+   * back, so the highest voucher can exceed what was delivered; close settles the smallest voucher
+   * that covers `confirmed`, so the payer never pays for a failed call.
+   */
+  vouchers: Map<bigint, Hex>;
+  /** Reserved for calls delivered or in flight. */
   spent: bigint;
+  /** Kept: the calls delivered (never goes down). */
+  confirmed: bigint;
+  inFlight: number;
   bySeller: Map<string, SellerSpend>;
   closing: boolean;
   finalized: boolean;
@@ -137,6 +146,7 @@ export class EvmSessions {
         });
       }
       state.spent += offer.amountMicros;
+      state.inFlight += 1;
       return this.#charge(state, offer, challengeId);
     });
   }
@@ -148,6 +158,9 @@ export class EvmSessions {
       keep: () => {
         if (done) throw new Error('a session charge resolves once');
         done = true;
+        state.inFlight -= 1;
+        state.confirmed += offer.amountMicros;
+        for (const amount of state.vouchers.keys()) if (amount < state.confirmed) state.vouchers.delete(amount);
         const key = offer.sellerId;
         const seller = state.bySeller.get(key) ?? { offer, micros: 0n, calls: 0 };
         seller.micros += offer.amountMicros;
@@ -158,6 +171,7 @@ export class EvmSessions {
       giveBack: () => {
         if (done) return;
         done = true;
+        state.inFlight -= 1;
         state.spent -= offer.amountMicros;
       },
     };
@@ -171,30 +185,39 @@ export class EvmSessions {
     return this.#serialized(channelId, async () => {
       const state = await this.#state(channelId);
       await this.#accept(state, BigInt(parsed.data.cumulativeAmount), parsed.data.signature as Hex);
-      // The highest accepted voucher covers everything delivered; it is what the channel settles.
-      const final = state.acceptedCumulative;
+      if (state.inFlight > 0) throw new MppProblem('session/transaction-reverted', 'Calls on this channel are still running; close after they finish', { channelId, reason: 'calls_in_flight' });
+      const final = this.#finalVoucher(state);
       state.closing = true;
       let txHash: Hash;
       try {
-        txHash = await this.#submitClose(state, final);
+        txHash = await this.#submitClose(state, final.amount, final.signature);
       } finally {
         state.closing = false;
       }
       state.finalized = true;
-      const settlement = this.#settlement(state, final, txHash, offer);
-      state.settledOnChain = final;
+      const settlement = this.#settlement(state, final.amount, txHash, offer);
+      state.settledOnChain = final.amount;
       return { receipt: this.#receipt(state, challengeId, { txHash }), settlement };
     });
   }
 
-  async #submitClose(state: ChannelState, final: bigint): Promise<Hash> {
+  /** The smallest signed voucher covering every delivered call (none needed when nothing new was delivered). */
+  #finalVoucher(state: ChannelState): { amount: bigint; signature: Hex } {
+    if (state.confirmed <= state.settledOnChain) return { amount: state.settledOnChain, signature: '0x' };
+    let best: bigint | undefined;
+    for (const amount of state.vouchers.keys()) if (amount >= state.confirmed && (best === undefined || amount < best)) best = amount;
+    // `confirmed` never exceeds an accepted voucher, and vouchers at or above it are kept, so one exists.
+    if (best === undefined) throw new Error(`channel ${state.channelId}: no voucher covers ${state.confirmed}`);
+    return { amount: best, signature: state.vouchers.get(best)! };
+  }
+
+  async #submitClose(state: ChannelState, final: bigint, signature: Hex): Promise<Hash> {
     const { walletClient, publicClient } = this.#chain;
-    const forfeit = final <= state.settledOnChain;
     let hash: Hash;
     try {
       hash = await walletClient.writeContract({
         address: this.#escrow, abi: ESCROW_ABI, functionName: 'close',
-        args: [state.channelId, final, forfeit ? '0x' : state.acceptedSignature!],
+        args: [state.channelId, final, signature],
         chain: walletClient.chain ?? null,
       });
     } catch (error) {
@@ -247,7 +270,7 @@ export class EvmSessions {
     if (onChain.closeRequestedAt !== 0n) throw new MppProblem('session/channel-finalized', 'The payer asked to close this channel; it takes no more vouchers', { channelId, reason: 'close_requested' });
     const state: ChannelState = {
       channelId, payer: onChain.payer, signer: onChain.signer, deposit: onChain.deposit, settledOnChain: onChain.settled,
-      acceptedCumulative: onChain.settled, acceptedSignature: undefined, spent: onChain.settled, bySeller: new Map(), closing: false, finalized: false,
+      acceptedCumulative: onChain.settled, vouchers: new Map(), spent: onChain.settled, confirmed: onChain.settled, inFlight: 0, bySeller: new Map(), closing: false, finalized: false,
     };
     this.#channels.set(channelId, state);
     return state;
@@ -280,11 +303,14 @@ export class EvmSessions {
       throw new MppProblem('session/invalid-signature', 'The voucher signature could not be verified (or is not canonical: high s)', { channelId: state.channelId });
     }
     if (signer !== state.signer) throw new MppProblem('session/signer-mismatch', 'The voucher is not signed by the channel payer or its authorized signer', { channelId: state.channelId });
-    if (cumulative <= state.acceptedCumulative) return;
+    if (cumulative <= state.acceptedCumulative) {
+      if (cumulative >= state.confirmed) state.vouchers.set(cumulative, voucherSignature);
+      return;
+    }
     if (cumulative - state.acceptedCumulative < this.#minDelta) throw new MppProblem('session/delta-too-small', `Vouchers must rise by at least ${this.#minDelta}`, { channelId: state.channelId });
     if (cumulative > state.deposit) throw new MppProblem('session/amount-exceeds-deposit', `The voucher (${cumulative}) exceeds the deposit (${state.deposit}); top up first`, { channelId: state.channelId, deposit: state.deposit.toString() });
     state.acceptedCumulative = cumulative;
-    state.acceptedSignature = voucherSignature;
+    state.vouchers.set(cumulative, voucherSignature);
   }
 
   #receipt(state: ChannelState, challengeId: string, extra: { units?: number; txHash?: Hash }): MppReceipt {

@@ -37,7 +37,7 @@ describe('mpp session on the local chain', () => {
       const offer = testOffer({ amountMicros: PRICE, intents: ['session'] });
       const handle = (request: Request) => payOverHttp(rig.seller, request, offer, async () => {
         upstreamCalls += 1;
-        return Response.json({ n: upstreamCalls });
+        return request.url.endsWith('/fail') ? new Response('boom', { status: 503 }) : Response.json({ n: upstreamCalls });
       });
       const local = async (input: RequestInfo | URL, init?: RequestInit) => handle(new Request(input, init));
 
@@ -143,6 +143,23 @@ describe('mpp session on the local chain', () => {
         const spent = answers.map((a) => BigInt((Receipt.fromResponse(a) as Receipt.Receipt & { spent: string }).spent)).sort((a, b) => (a < b ? -1 : 1));
         assert.equal(spent.at(-1), 12n * PRICE, 'twelve calls, twelve prices');
         assert.equal(new Set(spent).size, 10, 'each call charged once');
+      });
+
+      test('a failed call is not charged, not per call and not at close (the close settles the voucher that covers the delivered calls)', async () => {
+        const { account, mppx } = await payer();
+        const serverBefore = await chain.tokenBalance(rig.server.address);
+        assert.equal((await mppx.fetch('http://seller.test/search')).status, 200);
+        const failed = await mppx.fetch('http://seller.test/search/fail');
+        assert.equal(failed.status, 503);
+        assert.equal(failed.headers.get('payment-receipt'), null);
+        const third = await mppx.fetch('http://seller.test/search');
+        assert.equal(third.status, 200);
+        const receipt = Receipt.fromResponse(third) as Receipt.Receipt & { spent: string; acceptedCumulative: string };
+        assert.equal(receipt.spent, String(2n * PRICE));
+        assert.equal(receipt.acceptedCumulative, String(3n * PRICE), "the client's vouchers ran one price ahead");
+        assert.equal((await close(mppx)).status, 200);
+        assert.equal(await chain.tokenBalance(rig.server.address), serverBefore + 2n * PRICE);
+        assert.equal(await chain.tokenBalance(account.address), 1_000_000n - 2n * PRICE);
       });
 
       test("the payer's forced close: requestClose stops vouchers, withdraw after the grace period refunds the unsettled deposit", async () => {
