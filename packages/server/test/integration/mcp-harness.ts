@@ -3,16 +3,15 @@
  * A gateway (see harness.ts) with the demo MCP server registered as a paid MCP service (spawned over
  * stdio by the gateway), and MCP SDK clients that connect to `/mcp` over Streamable HTTP.
  */
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import type { TestDatabase } from '@tollgate/core/testing';
 import { mcpGatewayOf } from '../../src/mcp/index.ts';
+import { demoMcpCommand } from '../../src/demo/mcp-upstream.ts';
 import { startGateway, type Gateway } from './harness.ts';
 
-export const DEMO_MCP_PATH = fileURLToPath(new URL('../../src/demo/mcp-upstream.ts', import.meta.url));
-export const DEMO_MCP_COMMAND = [process.execPath, '--import', 'tsx', DEMO_MCP_PATH];
+export const DEMO_MCP_COMMAND = demoMcpCommand();
 export const MCP_SELLER = 'sel_mcp';
 
 export const DEMO_MCP_PRICES = [

@@ -11,7 +11,8 @@ import { ServiceRegistry, openDb, openTollgate } from '@tollgate/core';
 import { assertTollgateHealthy } from '@tollgate/core/testing';
 import { DEMO_MCP_COMMAND, DEMO_MCP_PRICES } from './mcp-harness.ts';
 
-const BIN_PATH = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
+// The installed command (what npx runs), from a folder where tsx does not resolve.
+const BIN_PATH = fileURLToPath(new URL('../../bin/tollgate.mjs', import.meta.url));
 
 test('tollgate mcp without TOLLGATE_URL serves the gateway in-process on the database', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-mcp-'));
@@ -27,7 +28,7 @@ test('tollgate mcp without TOLLGATE_URL serves the gateway in-process on the dat
 
     const client = new Client({ name: 'desktop', version: '1' });
     await client.connect(new StdioClientTransport({
-      command: process.execPath, args: ['--import', 'tsx', BIN_PATH, 'mcp', '--database', dir],
+      command: process.execPath, args: [BIN_PATH, 'mcp', '--database', dir], cwd: tmpdir(),
       env: { ...getDefaultEnvironment(), TOLLGATE_TOKEN: token }, stderr: 'ignore',
     }));
     const result = (await client.callTool({ name: 'demo__echo', arguments: { text: 'in-process' } })) as CallToolResult;
