@@ -129,7 +129,8 @@ export function dashboardAssets(app: Hono<AppEnv>, options: { dir?: string } = {
   const security = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
   app.get('/', (c) => {
     const asset = current()?.files.get('/index.html');
-    if (!asset) return c.html(NOT_BUILT, 503, { 'cache-control': 'no-store' });
+    // A page that says how to build it, not an error: the server and its API are fine.
+    if (!asset) return c.html(NOT_BUILT, 200, { 'cache-control': 'no-store' });
     return c.body(asset.body, 200, { 'content-type': asset.type, 'cache-control': 'no-cache', ...security });
   });
   const file = (immutable: boolean) => (c: Context<AppEnv>) => {
