@@ -99,7 +99,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.all('/proxy/:service', handler);
   app.all('/proxy/:service/*', handler);
   app.get(MCP_RESOURCE_METADATA_PATH, (c) => c.json(mcpResourceMetadata(config.publicUrl?.replace(/\/$/, '') ?? new URL(c.req.url).origin)));
-  app.route('/mcp', createMcpGateway({ tg, services, logger, metrics, usage: metering.usage, quotas: metering.quotas, ...(options.mpp ? { mpp: options.mpp } : {}), proxyFetch: async (request) => app.fetch(request) }).routes);
+  app.route('/mcp', createMcpGateway({ tg, services, logger, metrics, usage: metering.usage, quotas: metering.quotas, ...(options.mpp ? { mpp: options.mpp } : {}), ...(x402 ? { x402 } : {}), proxyFetch: async (request) => app.fetch(request) }).routes);
 
   if (config.corsOrigins.length > 0) {
     app.use('/v1/*', cors({ origin: config.corsOrigins, allowHeaders: ['authorization', 'content-type', 'x-api-key'], maxAge: 600 }));

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Quotas } from '../quota/index.ts';
 import type { MppEdge } from '../rails/mpp.ts';
+import type { X402Edge } from '../rails/x402.ts';
 import type { UsageSink } from '../usage/index.ts';
 import type { UpstreamPool } from './upstreams.ts';
 
@@ -19,6 +20,8 @@ export interface GatewayDeps {
   quotas?: Quotas;
   /** MPP payments for services that take them: tool calls without a grant, or with a credential. */
   mpp?: MppEdge;
+  /** x402 payments for services with an x402 setting (`rails/x402-mcp.ts`). */
+  x402?: X402Edge;
   /** Sends a request to the paid HTTP proxy (`call_service`); the server passes its own app. */
   proxyFetch: (request: Request) => Promise<Response>;
   /** Where a person decides an approval, for clients that cannot elicit. */

@@ -14,6 +14,7 @@ import { TOOL_SEPARATOR, paidToolCall, quoteTool } from './paid-call.ts';
 import { META } from './results.ts';
 import { mppCapability } from '@tollgate/rails/mpp';
 import { mppToolCall, paysWithMppOverMcp } from '../rails/mpp-mcp.ts';
+import { paysWithX402OverMcp, x402ToolCall } from '../rails/x402-mcp.ts';
 
 export const GATEWAY_INFO = { name: 'tollgate', version: '0.1.0' } as const;
 
@@ -27,6 +28,7 @@ export function buildGatewayServer(deps: GatewayDeps, session: GatewaySession): 
     const { name } = request.params;
     if (OWN_TOOL_NAMES.has(name)) return ownToolCall(deps, session, name, (request.params.arguments ?? {}) as Record<string, unknown>);
     if (paysWithMppOverMcp(deps, session, request.params)) return mppToolCall(deps, deps.mpp!, request.params, extra);
+    if (await paysWithX402OverMcp(deps, session, request.params)) return x402ToolCall(deps, request.params, extra);
     return paidToolCall(deps, session, server, request.params, extra);
   });
   const unsubscribe = deps.pool?.onToolsChanged(() => void server.sendToolListChanged().catch(() => {}));
@@ -41,10 +43,11 @@ export function buildGatewayServer(deps: GatewayDeps, session: GatewaySession): 
 /** Tools of every MCP service this session's grant may call; an unreachable upstream is left out. */
 async function paidTools(deps: GatewayDeps, session: GatewaySession): Promise<Tool[]> {
   const grant = session.grant;
-  // Without a grant, only services that take MPP payments are listed (their calls are paid with MPP).
+  // Without a grant, only services that take MPP or x402 payments are listed (their calls are paid per call).
   const mpp = deps.mpp;
-  if (!grant && !mpp) return [];
-  const services = (await deps.services.list()).filter((s) => s.kind === 'mcp' && !s.disabled && (grant ? grant.services.some((p) => matchesPattern(p, s.slug)) : mpp!.accepts(s)));
+  if (!grant && !mpp && !deps.x402) return [];
+  const paysPerCall = (s: Service) => (mpp?.accepts(s) ?? false) || (deps.x402 !== undefined && s.metadata?.x402 !== undefined);
+  const services = (await deps.services.list()).filter((s) => s.kind === 'mcp' && !s.disabled && (grant ? grant.services.some((p) => matchesPattern(p, s.slug)) : paysPerCall(s)));
   const lists = await Promise.all(services.map(async (service) => {
     try {
       const resolved = await deps.services.resolve(service.slug);

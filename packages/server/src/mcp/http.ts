@@ -110,8 +110,8 @@ function unauthorizedHeaders(error: unknown, origin: string): Record<string, str
 
 async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, request: Request): Promise<Response> {
   const token = request.headers.get('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-  // With MPP on, an agent without a grant may connect and pay MPP services per call (`rails/mpp-mcp.ts`).
-  if (!token && !deps.mpp) throw new TollgateError('token_invalid', 'Send the grant token as Authorization: Bearer <token>', { header: 'Authorization' });
+  // With MPP or x402 on, an agent without a grant may connect and pay those services per call (`rails/mpp-mcp.ts`, `rails/x402-mcp.ts`).
+  if (!token && !deps.mpp && !deps.x402) throw new TollgateError('token_invalid', 'Send the grant token as Authorization: Bearer <token>', { header: 'Authorization' });
   const grant = token ? await deps.tg.grants.authenticate(token) : undefined;
   const sessionId = request.headers.get('mcp-session-id');
   if (sessionId) {

@@ -14,8 +14,12 @@ import { toHex } from 'viem';
 import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
 import { LocalFacilitator, serveFacilitator, serveFetch, TRANSFER_WITH_AUTHORIZATION_TYPES, type FacilitatorServer } from '@tollgate/rails';
 import { startLocalChain, type LocalChain, type TestAccount } from '@tollgate/rails/testing';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { mcpGatewayOf } from '../../src/mcp/index.ts';
 import { startGateway, type Gateway } from './harness.ts';
-import { earningsMicros } from './mcp-harness.ts';
+import { DEMO_MCP_COMMAND, earningsMicros } from './mcp-harness.ts';
 
 const SELLER = 'sel_x402';
 const PRICE_MICROS = 250_000n;
@@ -83,6 +87,10 @@ describe('x402 seller side on a local chain', () => {
           slug: 'paid', kind: 'http', baseUrl: upstream.url, sellerId: SELLER, prices: [{ type: 'fixed', price: '0.25' }],
           metadata: { x402: { payTo: payTo.address, network: chain.network, asset: chain.token.address, name: chain.token.name, version: chain.token.version } },
         });
+        await gw.built.services.create({
+          slug: 'paidmcp', kind: 'mcp', mcp: { command: DEMO_MCP_COMMAND }, sellerId: SELLER, prices: [{ type: 'fixed', price: '0.25' }], timeoutMs: 5_000,
+          metadata: { x402: { payTo: payTo.address, network: chain.network, asset: chain.token.address, name: chain.token.name, version: chain.token.version } },
+        });
         payer = await chain.newAccount();
         await chain.mint(payer.address, 10_000_000n);
         earnedBefore = await earningsMicros(gw, SELLER);
@@ -94,6 +102,8 @@ describe('x402 seller side on a local chain', () => {
           const received = (await chain.tokenBalance(payTo.address)) - paidBefore;
           assert.equal((await earningsMicros(gw, SELLER)) - earnedBefore, received);
           await assertTollgateHealthy(gw.tg);
+          await mcpGatewayOf(gw.tg)?.close();
+          (gw.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         }
         await gw?.close();
       });
@@ -283,6 +293,44 @@ describe('x402 seller side on a local chain', () => {
         assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS);
         assert.equal(upstream.hits.get(p('/later')), 1);
         assert.equal((await pay('/later', header)).status, 402);
+      });
+
+      test('MCP: PaymentRequired as a tool error, _meta x402/payment in, x402/payment-response out; a replay and a tool error are not paid', async () => {
+        const client = new Client({ name: 'x402-agent', version: '1.0.0' });
+        await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`)));
+        try {
+          const listed = await client.listTools();
+          assert.ok(listed.tools.some((t) => t.name === 'paidmcp__echo'));
+          const unpaid = (await client.callTool({ name: 'paidmcp__echo', arguments: { text: 'hi' } })) as CallToolResult;
+          assert.equal(unpaid.isError, true);
+          const required = unpaid.structuredContent as unknown as PaymentRequired;
+          assert.equal(required.x402Version, 2);
+          assert.equal(required.resource.url, 'mcp://tool/paidmcp__echo');
+          assert.deepEqual(JSON.parse((unpaid.content[0] as { text: string }).text), required);
+          const payerBefore = await chain.tokenBalance(payer.address);
+          const earned = await earningsMicros(gw, SELLER);
+          const payment = await buyerClient(payer).createPaymentPayload(required);
+          const paid = (await client.callTool({ name: 'paidmcp__echo', arguments: { text: 'hi' }, _meta: { 'x402/payment': payment } })) as CallToolResult;
+          assert.equal(paid.isError, undefined);
+          assert.deepEqual(paid.content, [{ type: 'text', text: 'hi' }]);
+          const settled = paid._meta?.['x402/payment-response'] as SettleResponse;
+          assert.equal(settled.success, true);
+          assert.equal(await chain.tokenBalance(payer.address), payerBefore - PRICE_MICROS);
+          assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS);
+          const replay = (await client.callTool({ name: 'paidmcp__echo', arguments: { text: 'hi' }, _meta: { 'x402/payment': payment } })) as CallToolResult;
+          assert.equal(replay.isError, true);
+          assert.equal((replay.structuredContent as { error?: string }).error, 'invalid_exact_evm_nonce_already_used');
+          const failRequired = ((await client.callTool({ name: 'paidmcp__fail', arguments: {} })) as CallToolResult).structuredContent as unknown as PaymentRequired;
+          const failed = (await client.callTool({ name: 'paidmcp__fail', arguments: {}, _meta: { 'x402/payment': await buyerClient(payer).createPaymentPayload(failRequired) } })) as CallToolResult;
+          assert.equal(failed.isError, true);
+          assert.equal(failed._meta?.['x402/payment-response'], undefined);
+          assert.equal(await chain.tokenBalance(payer.address), payerBefore - PRICE_MICROS);
+          const garbage = (await client.callTool({ name: 'paidmcp__echo', arguments: { text: 'hi' }, _meta: { 'x402/payment': { x402Version: 2, nonsense: true } } })) as CallToolResult;
+          assert.equal(garbage.isError, true);
+          assert.equal((garbage.structuredContent as { code?: string }).code, 'invalid_request');
+        } finally {
+          await client.close();
+        }
       });
 
       test('bad payment headers are 4xx, never 5xx', async () => {
