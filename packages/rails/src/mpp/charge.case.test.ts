@@ -13,7 +13,7 @@ import { accountId, openTollgate, type Tollgate } from '@tollgate/core';
 import { assertTollgateHealthy, testDatabases, type TestDb } from '@tollgate/core/testing';
 import { startLocalChain, type LocalChain, type TestAccount } from '../chain/index.ts';
 import { payOverHttp } from './http.ts';
-import { MPP_RAIL_ACCOUNT } from './earnings.ts';
+import { MPP_RAIL_ACCOUNT } from './index.ts';
 import { mppRig, testOffer, type MppRig } from './testing.ts';
 
 const PRICE = 10_000n;
@@ -218,6 +218,11 @@ describe('mpp charge on the local chain', () => {
         }
         assert.equal(await earnings(), earned);
         assert.ok(rig.logged.some((l) => l.message.includes('settlement failed')));
+        await tg.audit.flush();
+        const { records } = await tg.audit.query({ service: 'search' });
+        const failed = records.find((r) => r.errorCode === 'mpp_settlement_failed');
+        assert.ok(failed, 'the failed settlement is audited, not as insufficient funds');
+        assert.equal(failed.capturedMicros, 0n);
       });
 
       test('an upstream failure is passed through and not charged (the authorization is never submitted)', async () => {

@@ -3,9 +3,12 @@
  * The Machine Payments Protocol rail (`@tollgate/rails/mpp`): the `Payment` HTTP auth scheme and its
  * MCP transport, the evm `charge` intent (EIP-3009) and the evm `session` intent (Tollgate's escrow).
  */
+import { railAccountId } from '../earnings.ts';
+
 export { ChallengeBook, SECRET_KEY_LENGTH_MIN, type ChallengeBookOptions, type ChallengeInput, type MppChallenge } from './challenges.ts';
 export { credentialFromHeader, credentialFromMeta, isPaymentAuthorization, CREDENTIAL_HEADER_LENGTH_MAX, type MppCredential } from './credentials.ts';
-export { MppEarnings, MPP_RAIL_ACCOUNT, type EarningsEntry } from './earnings.ts';
+/** The ledger account MPP settlements are credited from (`external:rail:mpp`). */
+export const MPP_RAIL_ACCOUNT = railAccountId('mpp');
 export { EIP3009_ABI, RECEIPT_TIMEOUT_MS, mppChainFromRpc, type Eip3009Token, type MppEvmChain } from './evm-chain.ts';
 export { EvmCharge, chargeRequest, type ChargeSettlement, type VerifiedCharge } from './evm-charge.ts';
 export { EvmSessions, type EvmSessionsOptions, type SessionCharge, type SessionSettlement } from './evm-session.ts';

@@ -16,7 +16,7 @@
 import type { Rail, RailDescription, RailHold, RailSettlement } from '../rail.ts';
 import type { ChallengeBook } from './challenges.ts';
 import type { MppCredential } from './credentials.ts';
-import type { EarningsEntry, MppEarnings } from './earnings.ts';
+import type { CollectedPayment, RailEarnings } from '../earnings.ts';
 import type { EvmCharge, VerifiedCharge } from './evm-charge.ts';
 import type { MppEvmChain } from './evm-chain.ts';
 import type { EvmSessions, SessionCharge } from './evm-session.ts';
@@ -52,7 +52,8 @@ export interface MppRailOptions {
   chain: MppEvmChain;
   charge: EvmCharge;
   sessions?: EvmSessions;
-  earnings?: MppEarnings;
+  /** Where settlements become seller earnings (and failed ones an audit record). */
+  earnings?: RailEarnings;
   singleUse: SingleUseStore;
   logger?: MppLogger;
 }
@@ -103,6 +104,7 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
     }
     const { verified } = hold.pending;
     const settlement = await this.#o.charge.settle(verified);
+    if (settlement.type !== 'settled') await this.#recordUncollected(hold, settlement.type === 'failed' ? settlement.reason : 'no receipt in time', settlement.type, settlement.txHash);
     if (settlement.type === 'failed') {
       this.#o.logger?.warn({ challengeId: hold.challengeId, reason: settlement.reason, txHash: settlement.txHash }, 'mpp charge settlement failed; the answer was withheld');
       throw new MppProblem('verification-failed', `Settlement failed (${settlement.reason}); nothing was delivered or charged`, { reason: 'settlement_failed', ...(settlement.txHash ? { txHash: settlement.txHash } : {}) });
@@ -113,9 +115,8 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
     }
     const { offer } = hold;
     await this.record({
-      id: `charge:${hold.challengeId}`, sellerId: offer.sellerId, serviceId: offer.serviceId, service: offer.service, tool: offer.tool, edge: offer.edge,
-      amountMicros: verified.amount, kind: 'evm/charge', txHash: settlement.txHash, payer: verified.payer, calls: 1,
-      latencyMs: Math.round(performance.now() - hold.startedMs),
+      rail: 'mpp', callId: `mpp_charge_${hold.challengeId}`, sellerId: offer.sellerId, serviceId: offer.serviceId, service: offer.service, tool: offer.tool, edge: offer.edge,
+      amountMicros: verified.amount, reference: settlement.txHash, payer: verified.payer, network: this.network, latencyMs: Math.round(performance.now() - hold.startedMs),
     });
     const receipt: MppReceipt = {
       method: 'evm', intent: 'charge', status: 'success', timestamp: new Date().toISOString(),
@@ -131,11 +132,30 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
   }
 
   /** The money has moved on chain: a ledger failure must not turn into "not paid"; it is logged to reconcile. */
-  async record(entry: EarningsEntry): Promise<void> {
+  async record(payment: CollectedPayment): Promise<void> {
     try {
-      await this.#o.earnings?.record(entry);
+      await this.#o.earnings?.record(payment);
     } catch (error) {
-      this.#o.logger?.error({ id: entry.id, txHash: entry.txHash, channelId: entry.channelId, err: error instanceof Error ? error.message : String(error) }, 'mpp settlement could not be recorded in the ledger; reconcile by its reference');
+      this.#o.logger?.error({ callId: payment.callId, reference: payment.reference, err: error instanceof Error ? error.message : String(error) }, 'mpp settlement could not be recorded in the ledger; reconcile by its reference');
+    }
+  }
+
+  /** CAIP-2 id of the chain, as settlements are recorded. */
+  get network(): string {
+    return `eip155:${this.#o.chain.chainId}`;
+  }
+
+  /** A charge that did not land: audited as such (never as insufficient funds); nothing moved in the ledger. */
+  async #recordUncollected(hold: MppHold, reason: string, outcome: 'failed' | 'unknown', txHash: string | undefined): Promise<void> {
+    const { offer } = hold;
+    try {
+      await this.#o.earnings?.recordUncollected({
+        rail: 'mpp', callId: `mpp_charge_${hold.challengeId}`, sellerId: offer.sellerId, serviceId: offer.serviceId, service: offer.service, tool: offer.tool,
+        edge: offer.edge, amountMicros: hold.amountMicros, payer: hold.payer, network: this.network, code: `mpp_settlement_${outcome}`, reason,
+        ...(txHash ? { reference: txHash } : {}),
+      });
+    } catch (error) {
+      this.#o.logger?.error({ challengeId: hold.challengeId, err: error instanceof Error ? error.message : String(error) }, 'mpp: an uncollected charge could not be audited');
     }
   }
 }

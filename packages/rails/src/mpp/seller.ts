@@ -12,7 +12,7 @@
  */
 import type { ChallengeBook, MppChallenge } from './challenges.ts';
 import type { MppCredential } from './credentials.ts';
-import type { MppEarnings } from './earnings.ts';
+import type { RailEarnings } from '../earnings.ts';
 import { chargeRequest, type EvmCharge } from './evm-charge.ts';
 import type { EvmSessions } from './evm-session.ts';
 import type { MppEvmChain } from './evm-chain.ts';
@@ -29,7 +29,7 @@ export interface MppSellerOptions {
   charge: EvmCharge;
   /** Present when an escrow is configured: then `session` is offered too. */
   sessions?: EvmSessions;
-  earnings?: MppEarnings;
+  earnings?: RailEarnings;
   singleUse?: SingleUseStore;
   logger?: MppLogger;
 }
@@ -93,9 +93,11 @@ export class MppSeller {
     const { receipt, settlement } = await this.#o.sessions!.close(credential, offer, credential.challenge.id);
     for (const part of settlement?.bySeller ?? []) {
       const o = part.offer;
+      // The call id names the channel (the session's reference); the reference is the close transaction.
       await this.rail.record({
-        id: `session:${settlement!.channelId}:${o.sellerId}`, sellerId: o.sellerId, serviceId: o.serviceId, service: o.service, tool: o.tool, edge: o.edge,
-        amountMicros: part.micros, kind: 'evm/session', txHash: settlement!.txHash, channelId: settlement!.channelId, payer: settlement!.payer, calls: part.calls,
+        rail: 'mpp', callId: `mpp_session_${settlement!.channelId}_${o.sellerId}`, sellerId: o.sellerId, serviceId: o.serviceId, service: o.service,
+        tool: `${o.tool} (session, ${part.calls} call${part.calls === 1 ? '' : 's'})`, edge: o.edge, amountMicros: part.micros,
+        reference: settlement!.txHash, payer: settlement!.payer, network: this.rail.network,
       });
     }
     return { type: 'closed', receipt };

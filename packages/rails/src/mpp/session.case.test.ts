@@ -101,10 +101,11 @@ describe('mpp session on the local chain', () => {
         assert.equal(await earnings(), earned + 20n * PRICE);
         await tg.audit.flush();
         const { records } = await tg.audit.query({ service: 'search' });
-        const record = records.find((r) => r.summary?.includes(channelId));
+        const record = records.find((r) => r.callId.includes(channelId));
         assert.ok(record, 'the settlement is audited with the channel id');
         assert.equal(record.capturedMicros, 20n * PRICE);
-        assert.equal(record.units, 20n);
+        assert.match(record.summary ?? '', new RegExp(receipt.txHash), 'and the close transaction');
+        assert.equal(record.rail, 'mpp');
 
         const late = await local('http://seller.test/search', { headers: { authorization: await voucher(account, channelId, 21n * PRICE, Credential.deserialize(await mppx.createCredential(await local('http://seller.test/search'))).challenge) } });
         assert.equal(late.status, 410);

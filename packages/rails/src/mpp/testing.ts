@@ -7,7 +7,7 @@
 import type { Tollgate } from '@tollgate/core';
 import type { LocalChain, TestAccount } from '../chain/local-chain.ts';
 import { ChallengeBook } from './challenges.ts';
-import { MppEarnings } from './earnings.ts';
+import { RailEarnings } from '../earnings.ts';
 import { deployEscrow } from './escrow/compile.ts';
 import type { MppEvmChain } from './evm-chain.ts';
 import { EvmCharge } from './evm-charge.ts';
@@ -46,7 +46,7 @@ export async function mppRig(chain: LocalChain, tg: Tollgate | undefined, option
     chain: mppChain,
     charge: new EvmCharge(mppChain),
     sessions: new EvmSessions({ chain: mppChain, escrow }),
-    ...(tg ? { earnings: new MppEarnings({ tg, currency: 'USD' }) } : {}),
+    ...(tg ? { earnings: new RailEarnings({ tg, currency: 'USD' }) } : {}),
     logger,
   });
   return { seller, chain: mppChain, escrow, server, logged };

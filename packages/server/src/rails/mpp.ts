@@ -10,7 +10,8 @@
  */
 import { z } from 'zod';
 import { TollgateError, quote, type Service, type Tollgate } from '@tollgate/core';
-import { ChallengeBook, EvmCharge, EvmSessions, MppEarnings, MppSeller, mppChainFromRpc, type MppEvmChain, type MppIntent, type MppLogger, type MppOffer } from '@tollgate/rails/mpp';
+import { RailEarnings } from '@tollgate/rails';
+import { ChallengeBook, EvmCharge, EvmSessions, MppSeller, mppChainFromRpc, type MppEvmChain, type MppIntent, type MppLogger, type MppOffer } from '@tollgate/rails/mpp';
 
 export interface MppEdge {
   seller: MppSeller;
@@ -44,7 +45,7 @@ export function createMppEdge(options: MppEdgeOptions): MppEdge {
     chain: options.chain,
     charge: new EvmCharge(options.chain),
     ...(sessions ? { sessions } : {}),
-    earnings: new MppEarnings({ tg: options.tg, currency: options.currency ?? 'USD' }),
+    earnings: new RailEarnings({ tg: options.tg, currency: options.currency ?? 'USD' }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const intents: MppIntent[] = sessions ? ['charge', 'session'] : ['charge'];
