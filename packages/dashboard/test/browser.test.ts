@@ -35,7 +35,7 @@ describe('dashboard in chromium', { skip }, () => {
     await server?.close();
   });
 
-  test('sign in: a bad key is refused next to the field; a buyer key sees no seller page; the demo signs in as admin from this machine', async () => {
+  test('sign in: a bad key is refused next to the field; a buyer key sees no seller page, a seller key only it; the demo signs in as admin from this machine', async () => {
     const { page } = browser;
     await page.goto(server.url);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -50,6 +50,14 @@ describe('dashboard in chromium', { skip }, () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Grants' }).waitFor();
     assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Seller' }).count(), 0, 'a buyer key does not see the seller page');
     assert.equal((await page.content()).includes(buyer.secret), false, 'the key is never rendered');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    const seller = await server.built.apiKeys.create({ name: 'e2e seller', role: 'seller', sellerId: server.demo.sellerId });
+    await page.getByLabel('API key').fill(seller.secret);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Services and prices' }).waitFor();
+    const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts();
+    assert.deepEqual(links.map((l) => l.trim()), ['Seller'], 'a seller key sees only the seller page');
     await page.getByRole('button', { name: 'Sign out' }).click();
 
     await page.getByRole('button', { name: 'Open the demo as administrator' }).click();
@@ -73,6 +81,7 @@ describe('dashboard in chromium', { skip }, () => {
     const servicesError = form.locator('.field', { has: page.getByLabel('Services', { exact: true }) }).locator('.error');
     await servicesError.waitFor();
     assert.match(await servicesError.innerText(), /pattern/);
+    await browser.shot('grant-form');
 
     await form.getByLabel('Services', { exact: true }).fill('search, research');
     await form.getByLabel('Agent id', { exact: true }).fill(server.demo.agentId);

@@ -87,6 +87,8 @@ export async function launchBrowser(): Promise<Browser> {
     context, page,
     async shot(name) {
       const path = join(shots, `${name}.png`);
+      // The navigation is sticky: from a scrolled page it would be drawn mid-page.
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path, fullPage: true });
       return path;
     },

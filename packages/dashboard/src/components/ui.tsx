@@ -98,7 +98,8 @@ export function useFormErrors() {
     if (error instanceof ApiError && error.field) {
       const field = known.find((k) => error.field === k || error.field!.startsWith(`${k}.`) || error.field!.startsWith(`${k}[`));
       if (field) {
-        setErrors({ [field]: error.message });
+        // The server's detail starts with the field's path, which the field's own label already says.
+        setErrors({ [field]: error.message.replace(/^[\w.[\]]+: /, '') });
         setGeneral(undefined);
         return;
       }
