@@ -31,7 +31,7 @@ async function walletSpent(gw: Gateway, userId: string): Promise<bigint> {
 for (const engine of testDatabases) {
   describe(`quotas at the edges on ${engine.kind}`, { skip: engine.skip }, () => {
     test('over quota: 429 quota_exceeded with Retry-After, before any hold; exactly the quota of concurrent calls succeed', async () => {
-      await withGateway(engine, { quotaLimit: 5, quotaWindowSeconds: 3600 }, async (gw) => {
+      await withGateway(engine, { quotaLimit: 5, quotaWindowSeconds: 86_400 }, async (gw) => {
         const buyer = await gw.buyer();
         const token = await gw.grant(buyer);
         const results = await Promise.all(Array.from({ length: 12 }, () => call(gw, token)));
@@ -60,16 +60,16 @@ for (const engine of testDatabases) {
         const admin = (method: string, body?: unknown) => fetch(`${gw.url}/v1/quotas/${buyer.userId}`, { method, headers: { 'x-api-key': key, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
         assert.deepEqual(await (await admin('GET')).json(), { principalId: buyer.userId, source: 'none', store: 'postgres' });
         assert.equal((await call(gw, token)).status, 200);
-        const bad = await admin('POST', { metric: 'calls', limit: -1, windowSeconds: 60 });
+        const bad = await admin('POST', { metric: 'calls', limit: -1, windowSeconds: 86_400 });
         assert.equal(bad.status, 400);
         assert.equal(((await bad.json()) as { field: string }).field, 'limit');
-        const set = await admin('POST', { metric: 'calls', limit: 1, windowSeconds: 60 });
-        assert.deepEqual(await set.json(), { principalId: buyer.userId, source: 'principal', metric: 'calls', limit: '1', windowSeconds: 60, store: 'postgres' });
+        const set = await admin('POST', { metric: 'calls', limit: 1, windowSeconds: 86_400 });
+        assert.deepEqual(await set.json(), { principalId: buyer.userId, source: 'principal', metric: 'calls', limit: '1', windowSeconds: 86_400, store: 'postgres' });
         assert.equal((await call(gw, token)).status, 200);
         assert.equal((await call(gw, token)).code, 'quota_exceeded');
         assert.equal((await admin('DELETE')).status, 200);
         assert.equal((await call(gw, token)).status, 200);
-        assert.equal((await fetch(`${gw.url}/v1/quotas/usr_nobody`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ metric: 'calls', limit: 1, windowSeconds: 60 }) })).status, 404);
+        assert.equal((await fetch(`${gw.url}/v1/quotas/usr_nobody`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ metric: 'calls', limit: 1, windowSeconds: 86_400 }) })).status, 404);
       });
     });
 
@@ -78,7 +78,7 @@ for (const engine of testDatabases) {
       try {
         const buyer = await gw.buyer();
         const token = await gw.grant(buyer);
-        await gw.built.metering.quotas.set(buyer.userId, { metric: 'calls', limit: 2n, windowSeconds: 3600 });
+        await gw.built.metering.quotas.set(buyer.userId, { metric: 'calls', limit: 2n, windowSeconds: 86_400 });
         const client = await mcpClient(gw, token);
         const first = await client.callTool({ name: 'demo__echo', arguments: { text: 'one' } });
         assert.equal(first.isError, undefined);
@@ -116,7 +116,7 @@ for (const engine of testDatabases) {
     });
 
     test('quotas in Redis: exactly the quota of concurrent calls succeed', { skip: redisSkip() }, async () => {
-      await withGateway(engine, { redisUrl: redisTestUrl()!, quotaLimit: 4, quotaWindowSeconds: 3600 }, async (gw) => {
+      await withGateway(engine, { redisUrl: redisTestUrl()!, quotaLimit: 4, quotaWindowSeconds: 86_400 }, async (gw) => {
         const buyer = await gw.buyer();
         const token = await gw.grant(buyer);
         const results = await Promise.all(Array.from({ length: 10 }, () => call(gw, token)));
