@@ -18,6 +18,6 @@ export { MppProblem, MPP_PROBLEM_BASE, type MppProblemDetails, type MppProblemKi
 export { MppSeller, type MppSellerOptions } from './seller.ts';
 export { MppRail, type MppAuthorizeRequest, type MppHold, type MppLogger, type MppRailOptions, type MppSettlement } from './mpp-rail.ts';
 export { evmSession, evmSessionMethod, type EvmSessionClientOptions } from './session-client.ts';
-export { MemorySingleUse, SINGLE_USE_ENTRIES_MAX, type SingleUseStore } from './single-use.ts';
+export { MemorySingleUse, SqlSingleUse, SINGLE_USE_ENTRIES_MAX, type SingleUseStore } from './single-use.ts';
 export type { Delivery, MppIntent, MppOffer, MppOutcome, MppReceipt } from './outcome.ts';
 export { MPP_META, MPP_JSONRPC_CODES, carriesMppCredential, mcpResult, mppCapability, payOverMcp, type ToolResult } from './mcp.ts';

@@ -89,7 +89,7 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
       return { ...base, payer: reserved.channelId, pending: { intent: 'session', reserved } };
     }
     // Claimed before anything else runs: a concurrent or later use of this credential stops here.
-    if (!this.#o.singleUse.claim(`challenge:${challenge.id}`, expiresMs)) {
+    if (!(await this.#o.singleUse.claim(`challenge:${challenge.id}`, expiresMs))) {
       throw new MppProblem('invalid-challenge', 'This challenge was already used; answer a fresh one', { reason: 'challenge_used' });
     }
     const verified = await this.#o.charge.verify(credential, this.#o.book.nowMs());

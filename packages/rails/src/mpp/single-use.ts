@@ -6,13 +6,14 @@
  * delivers or settles, so one credential yields at most one settlement and one delivery.
  *
  * A key is kept until the challenge it belongs to has expired (a later request fails the expiry
- * check anyway), so memory is bounded by the challenges alive at once, capped at `entriesMax`.
- * The store is per process; several gateway processes need a shared store behind this interface.
+ * check anyway). `SqlSingleUse` (table `mpp_used_challenges`, migration 009) holds across gateway
+ * processes and restarts; `MemorySingleUse` is for one process (tests, a single gateway).
  */
+import type { Db } from '@tollgate/core';
 
 export interface SingleUseStore {
   /** True for the first claim of `key`; false if it was claimed before (and has not expired). */
-  claim(key: string, untilMs: number): boolean;
+  claim(key: string, untilMs: number): Promise<boolean>;
 }
 
 /** Most keys kept in memory; past it, claims are refused until expired keys are swept. */
@@ -28,7 +29,8 @@ export class MemorySingleUse implements SingleUseStore {
     this.#entriesMax = options.entriesMax ?? SINGLE_USE_ENTRIES_MAX;
   }
 
-  claim(key: string, untilMs: number): boolean {
+  async claim(key: string, untilMs: number): Promise<boolean> {
+    // Check and set with no await between them: concurrent claims in this process are serialized.
     const now = this.#now();
     const until = this.#keys.get(key);
     if (until !== undefined && until > now) return false;
@@ -45,5 +47,31 @@ export class MemorySingleUse implements SingleUseStore {
 
   #sweep(now: number): void {
     for (const [key, until] of this.#keys) if (until <= now) this.#keys.delete(key);
+  }
+}
+
+/** Claims between sweeps of expired rows. */
+const SWEEP_EVERY_CLAIMS = 1_000;
+
+export class SqlSingleUse implements SingleUseStore {
+  readonly #db: Db;
+  #claims = 0;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async claim(key: string, untilMs: number): Promise<boolean> {
+    if ((this.#claims = (this.#claims + 1) % SWEEP_EVERY_CLAIMS) === 0) {
+      await this.#db.query('DELETE FROM mpp_used_challenges WHERE until < now()');
+    }
+    // One statement: a new key inserts; an expired one is taken over; a live one returns no row.
+    const rows = await this.#db.query(
+      `INSERT INTO mpp_used_challenges (key, until) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET until = EXCLUDED.until, created_at = now() WHERE mpp_used_challenges.until < now()
+       RETURNING key`,
+      [key, new Date(untilMs)],
+    );
+    return rows.length === 1;
   }
 }

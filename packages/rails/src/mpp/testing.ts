@@ -13,6 +13,7 @@ import type { MppEvmChain } from './evm-chain.ts';
 import { EvmCharge } from './evm-charge.ts';
 import { EvmSessions } from './evm-session.ts';
 import { MppSeller, type MppLogger } from './seller.ts';
+import { SqlSingleUse } from './single-use.ts';
 import type { MppOffer } from './outcome.ts';
 
 export const TEST_REALM = 'tollgate.test';
@@ -46,7 +47,7 @@ export async function mppRig(chain: LocalChain, tg: Tollgate | undefined, option
     chain: mppChain,
     charge: new EvmCharge(mppChain),
     sessions: new EvmSessions({ chain: mppChain, escrow }),
-    ...(tg ? { earnings: new RailEarnings({ tg, currency: 'USD' }) } : {}),
+    ...(tg ? { earnings: new RailEarnings({ tg, currency: 'USD' }), singleUse: new SqlSingleUse(tg.db) } : {}),
     logger,
   });
   return { seller, chain: mppChain, escrow, server, logged };

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { TollgateError, quote, type Service, type Tollgate } from '@tollgate/core';
 import { RailEarnings } from '@tollgate/rails';
-import { ChallengeBook, EvmCharge, EvmSessions, MppSeller, mppChainFromRpc, type MppEvmChain, type MppIntent, type MppLogger, type MppOffer } from '@tollgate/rails/mpp';
+import { ChallengeBook, EvmCharge, EvmSessions, MppSeller, SqlSingleUse, mppChainFromRpc, type MppEvmChain, type MppIntent, type MppLogger, type MppOffer } from '@tollgate/rails/mpp';
 
 export interface MppEdge {
   seller: MppSeller;
@@ -46,6 +46,8 @@ export function createMppEdge(options: MppEdgeOptions): MppEdge {
     charge: new EvmCharge(options.chain),
     ...(sessions ? { sessions } : {}),
     earnings: new RailEarnings({ tg: options.tg, currency: options.currency ?? 'USD' }),
+    // In the database, so a credential is used once across every gateway process and restarts.
+    singleUse: new SqlSingleUse(options.tg.db),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const intents: MppIntent[] = sessions ? ['charge', 'session'] : ['charge'];
