@@ -3,7 +3,7 @@
  * The shell: sign-in, navigation by role (with the pending-approval count), the org picker for
  * admins, one live event stream shared by every page, and the hash router.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get, setApiKey } from './api.ts';
 import type { Org, PageContext, User } from './context.ts';
 import { LiveConnection, type LiveCall, type LiveStatus, type PendingApproval } from './live.ts';
@@ -78,13 +78,13 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
   }, [session.keyId, orgId]);
 
   const org = orgs.find((o) => o.id === orgId);
-  const context: PageContext = useMemo(() => ({
-    session, org, users, pending, liveStatus,
-    onCall: (listener) => {
-      listeners.current.add(listener);
-      return () => listeners.current.delete(listener);
-    },
-  }), [session, org, users, pending, liveStatus]);
+  const onCall = useCallback((listener: (call: LiveCall) => void) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
+  const context: PageContext = useMemo(() => ({ session, org, users, pending, liveStatus, onCall }), [session, org, users, pending, liveStatus, onCall]);
 
   const page = (pages as readonly string[]).includes(route.page) || route.page === 'calls' ? route.page : pages[0]!;
   useEffect(() => {

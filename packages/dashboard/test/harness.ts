@@ -35,7 +35,7 @@ export interface DashboardServer {
 
 export async function startDashboardServer(): Promise<DashboardServer> {
   const build = await ensureDashboardBuilt();
-  if (build.type === 'unavailable') throw new Error(build.reason);
+  if (build.type === 'unavailable' || build.type === 'failed') throw new Error(`dashboard build ${build.type}: ${build.reason}`);
   const db: TestDb = await pgliteTestDatabase.open();
   const tg = await openTollgate({ db });
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-dashboard-'));

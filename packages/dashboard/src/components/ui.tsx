@@ -176,6 +176,23 @@ export function ConfirmDialog(props: { title: string; confirmLabel: string; dang
   );
 }
 
+/** Calls `reload` (at most every `waitMs`) after each new call the live stream reports. */
+export function useReloadOnCalls(onCall: (listener: () => void) => () => void, reload: () => void, waitMs = 1500): void {
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const latest = useRef(reload);
+  latest.current = reload;
+  useEffect(() => {
+    const off = onCall(() => {
+      clearTimeout(timer.current);
+      timer.current = setTimeout(() => latest.current(), waitMs);
+    });
+    return () => {
+      off();
+      clearTimeout(timer.current);
+    };
+  }, [onCall]);
+}
+
 /** Loads data, reloads when `deps` change or `reload()` is called; keeps the last data while loading. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
   const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });

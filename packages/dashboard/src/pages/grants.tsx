@@ -7,7 +7,7 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { Meter } from '../components/charts.tsx';
-import { Badge, Card, ConfirmDialog, Empty, ErrorNotice, PageHead, SecretOnce, useLoad } from '../components/ui.tsx';
+import { Badge, Card, ConfirmDialog, Empty, ErrorNotice, PageHead, SecretOnce, useLoad, useReloadOnCalls } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
 import { dateTime } from '../format.ts';
 import { GrantForm } from './grant-form.tsx';
@@ -70,6 +70,8 @@ function GrantRow(props: { node: Node; users: Map<string, string>; onRevoke: (g:
 export function Grants({ ctx }: { ctx: PageContext }) {
   const orgId = ctx.org?.id;
   const grants = useLoad(() => get<{ items: GrantView[] }>('/v1/grants', { orgId, limit: 500 }), [orgId]);
+  // What each grant has left changes with every paid call.
+  useReloadOnCalls(ctx.onCall, grants.reload);
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<string | undefined>();
   const [revoking, setRevoking] = useState<GrantView | undefined>();

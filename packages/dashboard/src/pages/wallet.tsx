@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
-import { Badge, Card, Empty, ErrorNotice, Field, PageHead, Stat, useFormErrors, useLoad } from '../components/ui.tsx';
+import { Badge, Card, Empty, ErrorNotice, Field, PageHead, Stat, useFormErrors, useLoad, useReloadOnCalls } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
 import { cents, dateTime, money, parseAmount, shortId } from '../format.ts';
 
@@ -72,6 +72,7 @@ export function Wallet({ ctx }: { ctx: PageContext }) {
   const ownerId = picked || owners[0]?.id || '';
   const balance = useLoad(() => (ownerId ? get<Balance>(`/v1/wallets/${encodeURIComponent(ownerId)}`) : Promise.resolve(undefined)), [ownerId]);
   const transfers = useLoad(() => (ownerId ? get<{ transfers: Transfer[] }>(`/v1/wallets/${encodeURIComponent(ownerId)}/transfers`, { limit: 50 }) : Promise.resolve(undefined)), [ownerId, balance.data?.availableMicros]);
+  useReloadOnCalls(ctx.onCall, balance.reload);
   const account = `wallet:${ownerId}`;
   // A capture carries only its hold's id; the hold carries the call.
   const callByHold = new Map((transfers.data?.transfers ?? []).filter((t) => typeof t.metadata.callId === 'string').map((t) => [t.id, t.metadata.callId as string]));

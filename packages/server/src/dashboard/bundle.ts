@@ -47,13 +47,15 @@ export function dashboardStale(dir = DASHBOARD_DIR): boolean {
   return SOURCES.some((s) => newestMtimeMs(join(dir, s)) > builtMs);
 }
 
-export type BuildResult = { type: 'fresh' } | { type: 'built'; ms: number } | { type: 'unavailable'; reason: string };
+export type BuildResult = { type: 'fresh' } | { type: 'built'; ms: number } | { type: 'unavailable'; reason: string } | { type: 'failed'; reason: string };
 
 /**
  * Builds the dashboard when it is stale. Vite writes into a private folder that is then renamed into
  * place, so two processes starting at once (parallel test files) never serve a half-written build.
  * Without Vite (a production install without dev dependencies) a committed or copied `dist` is used
- * as is, and a missing one is reported, not fatal: the API works without the dashboard.
+ * as is, and a missing one is reported, not fatal: the API works without the dashboard. A failed
+ * build (a syntax error in a checkout being edited) is reported the same way; the last good build,
+ * if any, keeps being served.
  */
 export async function ensureDashboardBuilt(options: { dir?: string; log?: (line: string) => void } = {}): Promise<BuildResult> {
   const dir = options.dir ?? DASHBOARD_DIR;
@@ -68,7 +70,11 @@ export async function ensureDashboardBuilt(options: { dir?: string; log?: (line:
   options.log?.('Building the dashboard (packages/dashboard)…');
   const outDir = mkdtempSync(join(dir, '.dist-'));
   try {
-    await vite.build({ root: dir, configFile: join(dir, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    try {
+      await vite.build({ root: dir, configFile: join(dir, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    } catch (error) {
+      return { type: 'failed', reason: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
+    }
     const target = join(dir, 'dist');
     rmSync(target, { recursive: true, force: true });
     try {

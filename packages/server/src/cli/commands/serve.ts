@@ -48,7 +48,7 @@ async function runServe(args: { database?: string; port?: string; host?: string;
   const logger = createLogger({ level: config.logLevel });
   const seedCallCount = parseSeedCalls(args['seed-calls'] ?? process.env.TOLLGATE_SEED_CALLS);
   const build = await ensureDashboardBuilt({ log: (line) => process.stdout.write(`${line}\n`) });
-  if (build.type === 'unavailable') logger.warn({ reason: build.reason }, 'the dashboard is not built');
+  if (build.type === 'unavailable' || build.type === 'failed') logger.warn({ reason: build.reason }, `the dashboard could not be built (${build.type}); the API is up`);
   if (!isPostgresUrl(config.databaseUrl) && config.databaseUrl !== 'memory://') mkdirSync(resolve(config.databaseUrl.replace(/^file:\/\//, '')), { recursive: true });
   const db = await openDb(config.databaseUrl);
   const tg = await openTollgate({ db, ...(config.publicUrl ? { approvalUrl: (id: string) => `${config.publicUrl}/v1/approvals/${id}` } : {}) });
