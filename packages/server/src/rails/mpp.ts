@@ -6,7 +6,7 @@
  * and the route has a fixed price (a usage-priced route cannot be charged before it has run).
  * Such a service takes either a grant (the normal proxy) or an MPP payment (no grant needed).
  *
- * Configured from `TOLLGATE_MPP_*` (see `mppConfigFromEnv`); off when no RPC URL is set.
+ * Configured from `TOLLGATE_MPP_*` (see `mppConfigFromEnv`); off when no MPP secret key is set.
  */
 import { z } from 'zod';
 import { TollgateError, quote, type Service, type Tollgate } from '@tollgate/core';
@@ -107,10 +107,14 @@ const ENV_KEYS: Record<keyof MppConfig, string> = {
   challengeTtlSeconds: 'TOLLGATE_MPP_CHALLENGE_TTL_SECONDS', currency: 'TOLLGATE_MPP_CURRENCY',
 };
 
-/** The MPP configuration from the environment, or undefined when `TOLLGATE_MPP_RPC_URL` is unset (MPP off). */
+/**
+ * The MPP configuration from the environment, or undefined when `TOLLGATE_MPP_SECRET_KEY` is unset
+ * (MPP off). The RPC URL defaults to the shared `TOLLGATE_CHAIN_RPC_URL`.
+ */
 export function mppConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MppConfig | undefined {
-  if (!env.TOLLGATE_MPP_RPC_URL) return undefined;
-  const raw = Object.fromEntries(Object.entries(ENV_KEYS).flatMap(([key, name]) => (env[name] ? [[key, env[name]]] : [])));
+  if (!env.TOLLGATE_MPP_SECRET_KEY) return undefined;
+  const raw: Record<string, unknown> = Object.fromEntries(Object.entries(ENV_KEYS).flatMap(([key, name]) => (env[name] ? [[key, env[name]]] : [])));
+  raw.rpcUrl ??= env.TOLLGATE_CHAIN_RPC_URL;
   const parsed = MppConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${ENV_KEYS[String(i.path[0]) as keyof MppConfig] ?? i.path.join('.')}: ${i.message}`);
