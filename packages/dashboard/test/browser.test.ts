@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { assertTollgateHealthy } from '@tollgate/core/testing';
 import { callInfo, createTollgateFetch, TollgateClientError } from '@tollgate/client';
 import { browserSkip, launchBrowser, startDashboardServer, type Browser, type DashboardServer } from './harness.ts';
@@ -100,6 +101,10 @@ describe('dashboard in chromium', { skip }, () => {
     assert.equal((await page.content()).includes(token), false, 'the token is gone once dismissed');
     grantId = (await server.tg.grants.list({ tag: 'e2e' }))[0]!.id;
     await page.locator(`[data-grant-id="${grantId}"]`).waitFor();
+    // An agent delegates part of its budget; the tree shows the child under its parent.
+    const child = await server.tg.grants.delegate(token, { totalCap: '1.00', tag: 'e2e-child', services: ['search'] });
+    await page.reload();
+    await page.locator(`[data-grant-id="${grantId}"] [data-grant-id="${child.grant.id}"]`).waitFor();
   });
 
   test('a paid call made with the client SDK appears in the live feed', async () => {
@@ -153,6 +158,15 @@ describe('dashboard in chromium', { skip }, () => {
     await page.goto(`${server.url}/#/audit?taskId=e2e-task`);
     await page.locator(`[data-testid="audit-table"] tr[data-call-id="${approvedCallId}"]`).first().waitFor();
     await browser.shot('audit');
+    for (const [button, extension] of [['Export CSV', 'csv'], ['Export JSON Lines', 'jsonl']] as const) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
+      assert.equal(download.suggestedFilename(), `tollgate-calls.${extension}`);
+      const text = readFileSync((await download.path())!, 'utf8');
+      assert.ok(text.includes(approvedCallId), `${extension} export holds the call`);
+      // The task's three records: the paid search, the research call refused for approval, then paid.
+      const lines = text.trim().split(/\r?\n/);
+      assert.equal(lines.length, extension === 'csv' ? 4 : 3, text);
+    }
   });
 
   test('wallet and seller pages render their data', async () => {
@@ -166,12 +180,12 @@ describe('dashboard in chromium', { skip }, () => {
     await browser.shot('seller');
   });
 
-  test('revoke in the page: the next call is refused', async () => {
+  test('revoke in the page: the grant and its delegation stop, the next call is refused', async () => {
     const { page } = browser;
     await page.goto(`${server.url}/#/grants`);
     await page.getByRole('button', { name: `Revoke grant ${grantId}` }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Revoke grant' }).click();
-    await page.getByRole('status').filter({ hasText: 'Revoked' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Revoked 2 grants' }).waitFor();
     const pay = createTollgateFetch({ token, baseUrl: server.url, retries: 0 });
     await refusedWith(pay('/proxy/search/search?q=after-revoke'), 'grant_revoked');
   });
