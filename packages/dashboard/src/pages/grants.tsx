@@ -36,7 +36,7 @@ function GrantRow(props: { node: Node; users: Map<string, string>; onRevoke: (g:
   const live = g.status === 'active' || g.status === 'scheduled';
   return (
     <li data-grant-id={g.id}>
-      <div class="card" style={{ padding: '14px 16px', boxShadow: 'none' }}>
+      <div class={`card grant${live ? '' : ' ended'}`}>
         <div class="row" style={{ alignItems: 'flex-start' }}>
           <div style={{ flex: 1, minWidth: 0 }}>
             <div class="row" style={{ gap: '8px' }}>
@@ -53,7 +53,7 @@ function GrantRow(props: { node: Node; users: Map<string, string>; onRevoke: (g:
               {' '}· token <span class="mono">{g.tokenHint}</span>
               {g.expiresAt && <> · expires {dateTime(g.expiresAt)}</>}
             </div>
-            <Meter label="Remaining budget" capMicros={g.totalCapMicros} usedMicros={g.spentMicros} heldMicros={g.heldMicros} remainingLabel />
+            <Meter label={live ? 'Remaining budget' : 'Spent'} capMicros={g.totalCapMicros} usedMicros={g.spentMicros} heldMicros={g.heldMicros} remainingLabel={live} />
           </div>
           {live && <button type="button" class="ghost-danger small" onClick={() => props.onRevoke(g)} aria-label={`Revoke grant ${g.id}`}>Revoke</button>}
         </div>
