@@ -4,8 +4,8 @@
  * open a call, and export what the filter selects as CSV or JSON Lines.
  */
 import { useState } from 'preact/hooks';
-import { download, get, type Query } from '../api.ts';
-import { Badge, Card, Empty, ErrorNotice, PageHead, useLoad } from '../components/ui.tsx';
+import { ApiError, download, get, type Query } from '../api.ts';
+import { Badge, Card, Empty, ErrorNotice, Field, PageHead, useLoad } from '../components/ui.tsx';
 import type { PageContext } from '../context.ts';
 import { count, dateTime, money, shortId } from '../format.ts';
 import { navigate } from '../router.ts';
@@ -62,11 +62,14 @@ export function Audit({ ctx, query }: { ctx: PageContext; query: URLSearchParams
       setExportError(e);
     }
   };
+  // A filter the server refused is marked at its field, with the server's message.
+  const fieldError = first.error instanceof ApiError && first.error.field && (FILTERS as readonly string[]).includes(first.error.field) ? first.error : undefined;
   const input = (name: keyof Filter, label: string, type: 'text' | 'datetime-local' = 'text') => (
-    <div class="field">
-      <label for={`f-${name}`}>{label}</label>
-      <input id={`f-${name}`} name={name} type={type as 'text'} value={draft[name]} onInput={(e) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })} />
-    </div>
+    <Field label={label} error={fieldError?.field === name ? fieldError.message.replace(/^[\w.]+: /, '') : undefined}>
+      {({ id, describedBy, invalid }) => (
+        <input id={id} name={name} type={type as 'text'} value={draft[name]} aria-invalid={invalid} aria-describedby={describedBy} onInput={(e) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })} />
+      )}
+    </Field>
   );
 
   return (
@@ -97,7 +100,7 @@ export function Audit({ ctx, query }: { ctx: PageContext; query: URLSearchParams
           </form>
         </Card>
         <Card title={`Calls${first.loading ? '' : ` (${count(records.length)}${next ? '+' : ''})`}`} flush>
-          <ErrorNotice error={first.error} />
+          {!fieldError && <ErrorNotice error={first.error} />}
           {records.length === 0 && !first.loading ? <Empty title="No calls match">Change the filters, or make a call.</Empty> : (
             <table data-testid="audit-table">
               <thead><tr><th>Time</th><th>Outcome</th><th>Service</th><th>Task</th><th>Agent</th><th class="num">Price</th><th class="num">Charged</th><th class="num">Latency</th></tr></thead>
