@@ -10,6 +10,7 @@ import { LiveConnection, type LiveCall, type LiveStatus, type PendingApproval } 
 import { navigate, useRoute } from './router.ts';
 import { loadSession, pagesFor, saveSession, type PageId, type Session } from './session.ts';
 import { SignIn } from './pages/sign-in.tsx';
+import { BrandMark } from './components/ui.tsx';
 import { Overview } from './pages/overview.tsx';
 import { Approvals } from './pages/approvals.tsx';
 import { Grants } from './pages/grants.tsx';
@@ -96,9 +97,7 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
       <nav class="nav" aria-label="Main">
         <div class="brand">
-          <span class="brand-mark" aria-hidden="true">
-            <svg width="16" height="16" viewBox="0 0 32 32"><path d="M6 9h20M16 9v15M10 24h12" stroke="#fff" stroke-width="3.5" stroke-linecap="round" fill="none" /></svg>
-          </span>
+          <BrandMark />
           Tollgate
         </div>
         {pages.map((p) => (

@@ -7,6 +7,9 @@
  */
 import { post, withQuery } from './api.ts';
 
+// The event shapes are the server's wire contract (server/src/dashboard/live-feed.ts: FeedCall,
+// FeedApproval), declared again here because the dashboard depends on no Tollgate package.
+
 export interface LiveCall {
   seq: string;
   callId: string;

@@ -20,6 +20,20 @@ function shortDay(day: string): string {
   return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 }
 
+/** Three horizontal grid lines (0, half, max) with their values on the left. */
+function YGrid(props: { max: number; left: number; right: number; y: (v: number) => number; format: (v: number) => string }) {
+  return (
+    <>
+      {[0, 0.5, 1].map((f) => (
+        <g key={f}>
+          <line class="grid-line" x1={props.left} x2={props.right} y1={props.y(props.max * f)} y2={props.y(props.max * f)} />
+          <text x={props.left - 6} y={props.y(props.max * f) + 4} text-anchor="end">{props.format(props.max * f)}</text>
+        </g>
+      ))}
+    </>
+  );
+}
+
 /** Bars per day; `values` are display numbers, `labels` what a screen reader and the tooltip say. */
 export function DayBars(props: { days: { day: string; value: number; label: string }[]; height?: number; title: string; format?: (v: number) => string; width?: number }) {
   const W = props.width ?? CHART_WIDTH.main;
@@ -35,12 +49,7 @@ export function DayBars(props: { days: { day: string; value: number; label: stri
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${h}`} role="img" aria-label={props.title}>
       <title>{props.title}</title>
-      {[0, 0.5, 1].map((f) => (
-        <g key={f}>
-          <line class="grid-line" x1={pad.l} x2={W - pad.r} y1={y(max * f)} y2={y(max * f)} />
-          <text x={pad.l - 6} y={y(max * f) + 4} text-anchor="end">{fmt(max * f)}</text>
-        </g>
-      ))}
+      <YGrid max={max} left={pad.l} right={W - pad.r} y={y} format={fmt} />
       {props.days.map((d, i) => (
         <rect key={d.day} class={`bar${i === n - 1 ? ' today' : ''}`} x={pad.l + i * step + (step - bw) / 2} y={y(d.value)} width={bw} height={Math.max(0, h - pad.b - y(d.value))} rx={2}>
           <title>{`${shortDay(d.day)}: ${d.label}`}</title>
@@ -69,12 +78,7 @@ export function DayLine(props: { days: { day: string; value: number | null }[]; 
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${h}`} role="img" aria-label={props.title}>
       <title>{props.title}</title>
-      {[0, 0.5, 1].map((f) => (
-        <g key={f}>
-          <line class="grid-line" x1={pad.l} x2={W - pad.r} y1={y(max * f)} y2={y(max * f)} />
-          <text x={pad.l - 6} y={y(max * f) + 4} text-anchor="end">{props.format(max * f)}</text>
-        </g>
-      ))}
+      <YGrid max={max} left={pad.l} right={W - pad.r} y={y} format={props.format} />
       <path class={`line${props.tone ? ` ${props.tone}` : ''}`} d={path} />
       {props.days.map((d, i) => (d.value === null ? null : (
         <circle key={d.day} cx={x(i)} cy={y(d.value)} r={2.5} fill={props.tone === 'bad' ? 'var(--bad)' : 'var(--brand)'}>

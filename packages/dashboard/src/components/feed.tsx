@@ -6,21 +6,10 @@
 import { count, money, shortId, time } from '../format.ts';
 import { navigate } from '../router.ts';
 import { Badge } from './ui.tsx';
+import type { LiveCall } from '../live.ts';
 
-export interface FeedItem {
-  callId: string;
-  outcome: 'captured' | 'voided' | 'refused' | 'expired';
-  service: string;
-  tool: string;
-  taskId: string | null;
-  agentId: string | null;
-  priceMicros: string;
-  capturedMicros: string;
-  errorCode: string | null;
-  latencyMs: number | null;
-  createdAt: string;
-  fresh?: boolean;
-}
+/** A call from the live stream or from GET /v1/calls (the same fields); `fresh` ones flash once. */
+export type FeedItem = Omit<LiveCall, 'seq' | 'status'> & { fresh?: boolean };
 
 const OUTCOME_LABEL: Record<FeedItem['outcome'], string> = { captured: 'paid', refused: 'refused', voided: 'not charged', expired: 'expired' };
 

@@ -8,6 +8,15 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
 
+/** The Tollgate mark: a gate bar over a post. */
+export function BrandMark() {
+  return (
+    <span class="brand-mark" aria-hidden="true">
+      <svg width="16" height="16" viewBox="0 0 32 32"><path d="M6 9h20M16 9v15M10 24h12" stroke="#fff" stroke-width="3.5" stroke-linecap="round" fill="none" /></svg>
+    </span>
+  );
+}
+
 export function Card(props: { title?: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; flush?: boolean; class?: string; id?: string }) {
   const headingId = useId();
   return (

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, post, request } from '../api.ts';
-import { Field } from '../components/ui.tsx';
+import { BrandMark, Field } from '../components/ui.tsx';
 import type { Role, Session } from '../session.ts';
 
 interface Me {
@@ -62,9 +62,7 @@ export function SignIn(props: { onSignedIn: (session: Session) => void }) {
     <div class="signin">
       <main class="card" aria-labelledby="signin-title">
         <div class="brand">
-          <span class="brand-mark" aria-hidden="true">
-            <svg width="16" height="16" viewBox="0 0 32 32"><path d="M6 9h20M16 9v15M10 24h12" stroke="#fff" stroke-width="3.5" stroke-linecap="round" fill="none" /></svg>
-          </span>
+          <BrandMark />
           Tollgate
         </div>
         <div>
