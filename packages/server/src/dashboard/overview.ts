@@ -19,7 +19,7 @@ export const SERIES_DAYS = 30;
 const AGENTS_MAX = 50;
 /** Active grants whose caps are shown (the newest); the grants page lists them all. */
 const GRANTS_SHOWN_MAX = 5;
-/** The guard's default daily tiers by agent trust level (org settings may override them). */
+/** The guard's default daily tiers by agent trust level (guard/context.ts, not exported by core); org settings override them. */
 const AGENT_DAILY_TIERS_DEFAULT = ['10', '1000', '50000'] as const;
 
 export interface SpendRow {
