@@ -7,3 +7,4 @@ export type { Rail, RailDescription, RailHold, RailId, RailSettlement } from './
 export { BalanceRail, type BalanceHold, type BalanceOutcome } from './balance/index.ts';
 export * from './x402/index.ts';
 export { RailEarnings, railAccountId, type CollectedPayment } from './earnings.ts';
+export type { UpstreamChallenge, UpstreamPayer, UpstreamPayment, UpstreamReceipt } from './upstream-payer.ts';

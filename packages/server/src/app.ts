@@ -19,7 +19,7 @@ import { createMcpGateway, mcpResourceMetadata, MCP_RESOURCE_METADATA_PATH } fro
 import { createMetering, type Metering } from './metering.ts';
 import { proxyUsage } from './usage/index.ts';
 import { providerRoutes } from './provider-api/index.ts';
-import { createX402Edge } from './rails/x402.ts';
+import { createUpstreamPayments, createX402Edge } from './rails/x402.ts';
 import type { MppEdge } from './rails/mpp.ts';
 import { mppProxy } from './rails/mpp-proxy.ts';
 import { createDashboard, dashboardAssets, DASHBOARD_PUBLIC_PATHS, type Dashboard } from './dashboard/index.ts';
@@ -81,6 +81,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   }
 
+  const upstreamPayments = createUpstreamPayments(config);
   const x402 = createX402Edge({ tg, config, logger, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const handler = proxy({
     guard: options.guard ?? tg.guard,
@@ -90,6 +91,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     limits: config,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(x402 ? { x402: x402.proxy } : {}),
+    ...(upstreamPayments ? { upstreamPayments } : {}),
   });
   const metering = createMetering({ tg, config, logger });
   // An MPP payment (or a grantless call to a service that takes MPP) is answered before any grant is looked at.

@@ -7,3 +7,4 @@
 export { startLocalChain, compileTestUsdc, type LocalChain, type LocalChainOptions, type LocalToken, type LocalWalletClient, type TestAccount } from './local-chain.ts';
 export { compileSolidity, type CompiledContract, type CompileOptions } from './solidity.ts';
 export { startAnvil, anvilBinaryPath, ANVIL_START_TIMEOUT_MS, type AnvilOptions, type AnvilProcess } from './anvil.ts';
+export { startReferenceSeller, type ReferenceSeller, type ReferenceSellerOptions } from './reference-seller.ts';

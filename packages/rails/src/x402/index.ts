@@ -9,3 +9,4 @@ export { checkExactEvm, eip712Domain, evmChainId, parseExactEvmPayload, TRANSFER
 export { EIP3009_ABI } from './eip3009-abi.ts';
 export { LocalFacilitator, facilitatorHandler, serveFacilitator, serveFetch, type FacilitatorServer, type LocalFacilitatorOptions } from './facilitator/index.ts';
 export * from './seller/index.ts';
+export * from './buyer/index.ts';

@@ -25,6 +25,7 @@ import type { AppEnv } from '../env.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { X402Proxy } from '../rails/x402-proxy.ts';
+import { paidMicros, paidRecord, type PaidUpstream, type UpstreamPayments } from '../rails/upstream-payments.ts';
 import { PROBLEM_CONTENT_TYPE } from '../middleware/problem/index.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { meteredBody, readBounded, ReplayCapture } from './metered-body.ts';
@@ -48,6 +49,8 @@ export interface ProxyOptions {
   fetch?: typeof fetch;
   /** Services with an x402 setting are paid per call with x402 instead of a grant (`rails/x402-proxy.ts`). */
   x402?: X402Proxy;
+  /** Buyer side: pays upstreams that answer 402, inside the call's hold (`rails/upstream-payments.ts`). */
+  upstreamPayments?: UpstreamPayments;
 }
 
 /** Longest task, agent or approval id header. */
@@ -176,6 +179,18 @@ async function forward(options: ProxyOptions, call: CallState): Promise<Response
     return failBeforeAnswer(call, settle, error, signal);
   }
   clearTimeout(timer);
+  let paid: PaidUpstream | undefined;
+  if (upstream.status === 402 && options.upstreamPayments) {
+    try {
+      ({ response: upstream, paid } = await options.upstreamPayments.pay(upstream, {
+        service, url: `${service.baseUrl}${call.path}${call.search}`, holdMicros: authz.holdMicros, replayable: !(call.body.body instanceof ReadableStream),
+        retry: (extra) => fetchImpl(`${service.baseUrl}${call.path}${call.search}`, { method: call.method, headers: { ...Object.fromEntries(upstreamRequestHeaders(request.headers, { credentials: resolved.credentialHeaders, callId: authz.callId })), ...extra }, body: call.body.body as Uint8Array | null, signal, redirect: 'manual' } as RequestInit),
+      }));
+    } catch (error) {
+      await settle({ status: 'upstream_failed', summary: 'the upstream asked for a payment that was not made', result: { problem: (error instanceof TollgateError ? error : new TollgateError('upstream_failed', 'Paying the upstream failed; nothing was charged', { callId: authz.callId })).toProblem() } });
+      throw error instanceof TollgateError ? error : new TollgateError('upstream_failed', 'Paying the upstream failed; nothing was charged', { callId: authz.callId });
+    }
+  }
   const upstreamMs = performance.now() - upstreamStartedMs;
   options.metrics?.upstreamDuration.observe({ service: service.slug }, upstreamMs / 1000);
   options.metrics?.proxyDuration.observe({ service: service.slug }, (performance.now() - call.startedMs) / 1000);
@@ -196,7 +211,7 @@ async function forward(options: ProxyOptions, call: CallState): Promise<Response
   }
   let units: bigint | undefined;
   if (priced.pricing === 'usage' && priced.units?.from === 'header') units = parseUnits(upstream.headers.get(priced.units.name));
-  const actualMicros = priced.pricing === 'usage' ? (charges ? usageChargeMicros(priced, units) : 0n) : undefined;
+  const actualMicros = paid ? paidMicros(paid) : priced.pricing === 'usage' ? (charges ? usageChargeMicros(priced, units) : 0n) : undefined;
   const plannedMicros = !charges || authz.free ? 0n : (actualMicros ?? authz.holdMicros);
   setChargeHeaders(headers, call, plannedMicros);
   const contentType = upstream.headers.get('content-type') ?? '';
@@ -206,8 +221,8 @@ async function forward(options: ProxyOptions, call: CallState): Promise<Response
     chargeFailures: service.chargeFailedCalls,
     ...(actualMicros !== undefined ? { actualMicros } : {}),
     ...(units !== undefined ? { units } : {}),
-    summary: `${call.method} ${call.path} → ${httpStatus}`,
-    result: recordedResult(httpStatus, contentType, capture),
+    summary: `${call.method} ${call.path} → ${httpStatus}${paid ? `; ${paidRecord(paid).summary}` : ''}`,
+    result: { ...recordedResult(httpStatus, contentType, capture), ...(paid ? paidRecord(paid).result : {}) },
   });
   if (!upstream.body || call.method === 'HEAD' || upstream.headers.get('content-length') === '0') {
     await upstream.body?.cancel().catch(() => {});

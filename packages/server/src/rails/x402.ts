@@ -7,9 +7,10 @@
 import { HTTPFacilitatorClient } from '@x402/core/http';
 import { createPublicClient, http, type Hex } from 'viem';
 import type { Tollgate } from '@tollgate/core';
-import { X402Seller, type ReceiptReader } from '@tollgate/rails';
+import { X402Payer, X402Seller, type ReceiptReader, type UpstreamPayer } from '@tollgate/rails';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logger.ts';
+import { UpstreamPayments } from './upstream-payments.ts';
 import { X402Proxy } from './x402-proxy.ts';
 
 export interface X402Edge {
@@ -34,4 +35,10 @@ export function receiptReader(rpcUrl: string): ReceiptReader {
     if (!receipt) return 'pending';
     return receipt.status === 'success' ? 'success' : 'reverted';
   };
+}
+
+/** Buyer side: the payers Tollgate pays 402-answering upstreams with (x402 when `x402WalletKey` is set). */
+export function createUpstreamPayments(config: Config): UpstreamPayments | undefined {
+  const payers: UpstreamPayer[] = config.x402WalletKey ? [new X402Payer({ privateKey: config.x402WalletKey as Hex })] : [];
+  return payers.length > 0 ? new UpstreamPayments(payers) : undefined;
 }

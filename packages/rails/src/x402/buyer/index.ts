@@ -1,0 +1,1 @@
+export { X402Payer } from './x402-payer.ts';
