@@ -167,6 +167,30 @@ describe('MPP through the gateway', () => {
         await paying.close();
       });
 
+      test("MCP session: mppx's MCP client opens a channel once, pays five tool calls with vouchers, then closes it", async () => {
+        const account = await payer();
+        const earned = await earnings();
+        const payeeBefore = await chain.tokenBalance(payee.address);
+        const method = evmSession({ walletClient: chain.walletClient(account), publicClient: chain.publicClient, depositMicros: 100_000n, maxDepositMicros: 500_000n, maxAmountMicros: 50_000n });
+        const client = McpClient.wrap(new Client({ name: 'session-agent', version: '1.0.0' }), { methods: [method] });
+        await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
+        const blockAfterOpen: bigint[] = [];
+        for (let i = 0; i < 5; i++) {
+          const result = await client.callTool({ name: 'demo__echo', arguments: { text: `call ${i}` } }) as { content: { text: string }[]; receipt?: { intent: string; spent: string } };
+          assert.equal(result.content[0]!.text, `call ${i}`);
+          assert.equal(result.receipt?.intent, 'session');
+          assert.equal(result.receipt?.spent, String(10_000n * BigInt(i + 1)));
+          blockAfterOpen.push(await chain.publicClient.getBlockNumber());
+        }
+        assert.equal(new Set(blockAfterOpen).size, 1, 'no transaction after the open');
+        const closed = await client.callTool({ name: 'demo__echo', arguments: { text: 'bye' } }, undefined, { context: { action: 'close' } } as never) as { structuredContent?: { closed?: boolean } };
+        assert.equal(closed.structuredContent?.closed, true);
+        assert.equal(await chain.tokenBalance(payee.address), payeeBefore + 50_000n);
+        assert.equal(await chain.tokenBalance(account.address), 1_000_000n - 50_000n);
+        assert.equal(await earnings(), earned + 50_000n);
+        await client.close();
+      });
+
       test('fuzz: malformed Authorization: Payment headers always get a 4xx, never a 5xx', async () => {
         const account = await payer();
         const mppx = Mppx.create({ polyfill: false, fetch: globalThis.fetch, methods: [chargeMethod(account)] });
