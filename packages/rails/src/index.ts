@@ -8,3 +8,4 @@ export { BalanceRail, type BalanceHold, type BalanceOutcome } from './balance/in
 export * from './x402/index.ts';
 export { RailEarnings, railAccountId, type CollectedPayment } from './earnings.ts';
 export type { UpstreamChallenge, UpstreamPayer, UpstreamPayment, UpstreamReceipt } from './upstream-payer.ts';
+export { ChainDeposits, type ChainDepositsOptions, type Deposit } from './deposits/index.ts';

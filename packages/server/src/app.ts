@@ -20,6 +20,7 @@ import { createMetering, type Metering } from './metering.ts';
 import { proxyUsage } from './usage/index.ts';
 import { providerRoutes } from './provider-api/index.ts';
 import { createUpstreamPayments, createX402Edge } from './rails/x402.ts';
+import { createDeposits, depositRoutes } from './rails/deposit-routes.ts';
 import type { MppEdge } from './rails/mpp.ts';
 import { mppProxy } from './rails/mpp-proxy.ts';
 import { createDashboard, dashboardAssets, DASHBOARD_PUBLIC_PATHS, type Dashboard } from './dashboard/index.ts';
@@ -118,6 +119,8 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   });
   const dashboard = createDashboard({ tg, services, apiKeys, onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'dashboard live feed failed') });
   const routes = [...adminRoutes({ tg, services, apiKeys }), ...providerRoutes({ tg, services, usage: metering.usage, quotas: metering.quotas }), ...metering.routes, ...dashboard.routes];
+  const deposits = createDeposits(tg, config);
+  if (deposits) routes.push(...depositRoutes(deposits, config.depositAsset!));
   registerRoutes(app, routes);
 
   const document = openApiDocument(routes, config.publicUrl ? { serverUrl: config.publicUrl } : {});

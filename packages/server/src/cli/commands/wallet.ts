@@ -41,7 +41,25 @@ const balance = defineCommand({
   },
 });
 
+const deposit = defineCommand({
+  meta: { name: 'deposit', description: 'Credit a wallet from an on-chain USDC transfer to the deposit address (verified on chain, each transaction once)' },
+  args: {
+    ...targetArgs,
+    owner: { type: 'positional', description: 'User or org id', required: true },
+    tx: { type: 'positional', description: 'Transaction hash of the transfer', required: true },
+  },
+  async run({ args }) {
+    try {
+      const result = await withTarget(args, (t) => t.request('POST', '/v1/deposits', { ownerId: args.owner, txHash: args.tx }));
+      if (args.json) return printJson(result);
+      process.stdout.write(`${result.applied ? 'credited' : 'already credited'} ${result.amount} from ${result.from}; available ${formatMicros(BigInt(result.balance.availableMicros))}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  },
+});
+
 export const wallet = defineCommand({
-  meta: { name: 'wallet', description: 'Wallets: topup, balance' },
-  subCommands: { topup, balance },
+  meta: { name: 'wallet', description: 'Wallets: topup, balance, deposit' },
+  subCommands: { topup, balance, deposit },
 });

@@ -1,0 +1,1 @@
+export { ChainDeposits, type ChainDepositsOptions, type Deposit } from './chain-deposits.ts';
