@@ -22,6 +22,7 @@ import { providerRoutes } from './provider-api/index.ts';
 import { createUpstreamPayments, createX402Edge } from './rails/x402.ts';
 import { createDeposits, depositRoutes } from './rails/deposit-routes.ts';
 import type { MppEdge } from './rails/mpp.ts';
+import type { UpstreamPayer } from '@tollgate/rails';
 import { mppProxy } from './rails/mpp-proxy.ts';
 import { createDashboard, dashboardAssets, DASHBOARD_PUBLIC_PATHS, type Dashboard } from './dashboard/index.ts';
 
@@ -38,6 +39,8 @@ export interface CreateAppOptions {
   fetch?: typeof fetch;
   /** MPP payments (`rails/mpp.ts`): services that take them can be paid per call without a grant. */
   mpp?: MppEdge;
+  /** More buyer-side payers (e.g. MPP's), tried after the configured x402 one when an upstream answers 402. */
+  upstreamPayers?: readonly UpstreamPayer[];
 }
 
 export interface TollgateApp {
@@ -82,7 +85,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   }
 
-  const upstreamPayments = createUpstreamPayments(config);
+  const upstreamPayments = createUpstreamPayments(config, options.upstreamPayers);
   const x402 = createX402Edge({ tg, config, logger, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const handler = proxy({
     guard: options.guard ?? tg.guard,

@@ -21,3 +21,4 @@ export { evmSession, evmSessionMethod, type EvmSessionClientOptions } from './se
 export { MemorySingleUse, SqlSingleUse, SINGLE_USE_ENTRIES_MAX, type SingleUseStore } from './single-use.ts';
 export type { Delivery, MppIntent, MppOffer, MppOutcome, MppReceipt } from './outcome.ts';
 export { MPP_META, MPP_JSONRPC_CODES, carriesMppCredential, mcpResult, mppCapability, payOverMcp, type ToolResult } from './mcp.ts';
+export { MppPayer, type PayableToken } from './upstream-payer.ts';

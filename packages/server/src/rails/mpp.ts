@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { TollgateError, quote, type Service, type Tollgate } from '@tollgate/core';
 import { RailEarnings } from '@tollgate/rails';
-import { ChallengeBook, EvmCharge, EvmSessions, MppSeller, SqlSingleUse, mppChainFromRpc, type MppEvmChain, type MppIntent, type MppLogger, type MppOffer } from '@tollgate/rails/mpp';
+import { ChallengeBook, EvmCharge, EvmSessions, MppPayer, MppSeller, SqlSingleUse, mppChainFromRpc, type MppEvmChain, type MppIntent, type MppLogger, type MppOffer } from '@tollgate/rails/mpp';
 
 export interface MppEdge {
   seller: MppSeller;
@@ -139,3 +139,24 @@ export function mppEdgeFromConfig(config: MppConfig, tg: Tollgate, logger?: MppL
     ...(logger ? { logger } : {}),
   });
 }
+
+/**
+ * The buyer side: `TOLLGATE_MPP_PAYER_KEY` is the key Tollgate pays MPP upstreams with (in the token
+ * of `TOLLGATE_MPP_TOKEN_*` on `TOLLGATE_MPP_CHAIN_ID`); services opt in with `metadata.payUpstream: ["mpp"]`.
+ */
+export function mppPayerFromEnv(env: NodeJS.ProcessEnv = process.env): MppPayer | undefined {
+  if (!env.TOLLGATE_MPP_PAYER_KEY) return undefined;
+  const parsed = MppPayerEnvSchema.safeParse({
+    privateKey: env.TOLLGATE_MPP_PAYER_KEY, chainId: env.TOLLGATE_MPP_CHAIN_ID, tokenAddress: env.TOLLGATE_MPP_TOKEN_ADDRESS,
+    tokenName: env.TOLLGATE_MPP_TOKEN_NAME || undefined, tokenVersion: env.TOLLGATE_MPP_TOKEN_VERSION || undefined,
+  });
+  if (!parsed.success) {
+    const names: Record<string, string> = { privateKey: 'TOLLGATE_MPP_PAYER_KEY', chainId: 'TOLLGATE_MPP_CHAIN_ID', tokenAddress: 'TOLLGATE_MPP_TOKEN_ADDRESS', tokenName: 'TOLLGATE_MPP_TOKEN_NAME', tokenVersion: 'TOLLGATE_MPP_TOKEN_VERSION' };
+    const lines = parsed.error.issues.map((i) => `${names[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`);
+    throw new TollgateError('invalid_request', `invalid MPP payer configuration:\n  ${lines.join('\n  ')}`, { field: 'mpp', issues: lines });
+  }
+  const c = parsed.data;
+  return new MppPayer({ privateKey: c.privateKey as `0x${string}`, tokens: [{ chainId: c.chainId, address: c.tokenAddress as `0x${string}`, name: c.tokenName, version: c.tokenVersion }] });
+}
+
+const MppPayerEnvSchema = MppConfigSchema.pick({ privateKey: true, chainId: true, tokenAddress: true, tokenName: true, tokenVersion: true });

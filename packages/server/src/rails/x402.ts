@@ -37,8 +37,8 @@ export function receiptReader(rpcUrl: string): ReceiptReader {
   };
 }
 
-/** Buyer side: the payers Tollgate pays 402-answering upstreams with (x402 when `x402WalletKey` is set). */
-export function createUpstreamPayments(config: Config): UpstreamPayments | undefined {
-  const payers: UpstreamPayer[] = config.x402WalletKey ? [new X402Payer({ privateKey: config.x402WalletKey as Hex })] : [];
+/** Buyer side: the payers Tollgate pays 402-answering upstreams with (x402 when `x402WalletKey` is set, then `extra`, e.g. MPP's). */
+export function createUpstreamPayments(config: Config, extra: readonly UpstreamPayer[] = []): UpstreamPayments | undefined {
+  const payers: UpstreamPayer[] = [...(config.x402WalletKey ? [new X402Payer({ privateKey: config.x402WalletKey as Hex })] : []), ...extra];
   return payers.length > 0 ? new UpstreamPayments(payers) : undefined;
 }

@@ -14,8 +14,9 @@ import { McpClient } from 'mppx/mcp/client';
 import { openTollgate, type Tollgate } from '@tollgate/core';
 import { assertTollgateHealthy, testDatabases, type TestDb } from '@tollgate/core/testing';
 import { startLocalChain, type LocalChain, type TestAccount } from '@tollgate/rails/testing';
-import { MPP_META, MPP_RAIL_ACCOUNT, evmSession } from '@tollgate/rails/mpp';
-import { deployEscrow, mppChainOf, TEST_SECRET } from '@tollgate/rails/mpp/testing';
+import { MPP_META, MPP_RAIL_ACCOUNT, MppPayer, evmSession, payOverHttp } from '@tollgate/rails/mpp';
+import { deployEscrow, mppChainOf, mppRig, testOffer, TEST_SECRET } from '@tollgate/rails/mpp/testing';
+import { Hono } from 'hono';
 import { createApp, createLogger, startServer, type RunningServer, type TollgateApp } from '../../src/index.ts';
 import { createMppEdge } from '../../src/rails/mpp.ts';
 import { mcpGatewayOf } from '../../src/mcp/index.ts';
@@ -39,6 +40,8 @@ describe('MPP through the gateway', () => {
       let server: RunningServer;
       let upstream: Upstream;
       let payee: TestAccount;
+      let mppUpstream: RunningServer;
+      let buyerWallet: TestAccount;
 
       /** What MPP settlements credited to sellers (grant calls earn into the same account, settled after their answer). */
       const earnings = async () => {
@@ -61,13 +64,21 @@ describe('MPP through the gateway', () => {
         payee = await chain.newAccount();
         const mppChain = mppChainOf(chain, payee);
         const mpp = createMppEdge({ tg, chain: mppChain, escrow: await deployEscrow(mppChain), secretKey: TEST_SECRET, realm: 'gateway.test' });
-        built = createApp({ tg, config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0 }, logger: createLogger({ level: 'silent' }), mpp });
+        // An MPP seller elsewhere (its own payee), which Tollgate pays from its own wallet when a grant calls it.
+        const upstreamRig = await mppRig(chain, undefined, { server: await chain.newAccount() });
+        const asked = testOffer({ amountMicros: 30_000n, intents: ['charge'] });
+        mppUpstream = await startServer(new Hono().all('*', (c) => payOverHttp(upstreamRig.seller, c.req.raw, asked, async () => Response.json({ paid: true }))) as never, { host: '127.0.0.1', port: 0 });
+        buyerWallet = await chain.newAccount();
+        await chain.mint(buyerWallet.address, 1_000_000n);
+        const mppPayer = new MppPayer({ privateKey: buyerWallet.privateKey, tokens: [{ chainId: chain.chainId, address: chain.token.address, name: chain.token.name, version: chain.token.version }] });
+        built = createApp({ tg, config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0 }, logger: createLogger({ level: 'silent' }), mpp, upstreamPayers: [mppPayer] });
         server = await startServer(built.app);
         upstream = await startUpstream();
         const fixed = [{ method: '*' as const, path: '/**', type: 'fixed' as const, price: '0.01' }];
         await built.services.create({ slug: 'paid', baseUrl: upstream.url, sellerId: SELLER, prices: fixed, credentials: { headers: { 'x-upstream-key': UPSTREAM_SECRET } }, metadata: { mpp: true } });
         await built.services.create({ slug: 'charge-only', baseUrl: upstream.url, sellerId: SELLER, prices: fixed, metadata: { mpp: { intents: ['charge'] } } });
         await built.services.create({ slug: 'plain', baseUrl: upstream.url, sellerId: SELLER, prices: fixed });
+        await built.services.create({ slug: 'mpp-upstream', baseUrl: mppUpstream.url, sellerId: 'sel_elsewhere', prices: [{ type: 'fixed', price: '0.05' }], metadata: { payUpstream: ['mpp'] } });
         await built.services.create({ slug: 'demo', kind: 'mcp', mcp: { command: DEMO_MCP_COMMAND }, sellerId: SELLER, prices: fixed, timeoutMs: 5_000, metadata: { mpp: true } });
       });
       after(async () => {
@@ -75,6 +86,7 @@ describe('MPP through the gateway', () => {
         (server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await server.close();
         await upstream.close();
+        await mppUpstream.close();
         await assertTollgateHealthy(tg);
         // The seller's earnings are exactly its MPP settlements plus its one grant-paid call.
         const [account] = await tg.ledger.lookupAccounts([`earnings:${SELLER}`]);
@@ -189,6 +201,28 @@ describe('MPP through the gateway', () => {
         assert.equal(await chain.tokenBalance(account.address), 1_000_000n - 50_000n);
         assert.equal(await earnings(), earned + 50_000n);
         await client.close();
+      });
+
+      test('buyer side: a grant call to an MPP upstream is paid from Tollgate\'s wallet inside the hold; the Payment-Receipt is recorded with the call', async () => {
+        const org = await tg.principals.createOrg({ name: 'Buyer' });
+        const user = await tg.principals.createUser({ orgId: org.id, name: 'Bo' });
+        await tg.wallets.topUp({ ownerId: user.id, amount: '1.00', reference: `seed-${user.id}` });
+        const { token } = await tg.grants.create({ userId: user.id, totalCap: '0.50', services: ['mpp-upstream'] });
+        const onChain = await chain.tokenBalance(buyerWallet.address);
+        const response = await fetch(`${server.url}/proxy/mpp-upstream/q`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal(response.status, 200);
+        assert.deepEqual(await response.json(), { paid: true });
+        assert.equal(response.headers.get('x-tollgate-charge'), '0.03', 'the asked price is captured, not the hold');
+        assert.equal(await chain.tokenBalance(buyerWallet.address), onChain - 30_000n);
+        const callId = response.headers.get('x-tollgate-call-id')!;
+        let record;
+        for (let i = 0; i < 100 && !record; i++) {
+          record = (await tg.audit.history(callId)).find((r) => r.outcome === 'captured');
+          if (!record) await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(record?.capturedMicros, 30_000n);
+        assert.match(record?.summary ?? '', /paid the upstream 0\.03 with mpp to 0x[0-9a-fA-F]{40}, tx 0x[0-9a-f]{64}/);
+        assert.equal((await tg.wallets.balance(user.id)).availableMicros, 1_000_000n - 30_000n);
       });
 
       test('fuzz: malformed Authorization: Payment headers always get a 4xx, never a 5xx', async () => {

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import { isPostgresUrl, openDb, openTollgate, formatMicros, TollgateError, type ServiceRegistry } from '@tollgate/core';
 import { createApp } from '../../app.ts';
-import { mppConfigFromEnv, mppEdgeFromConfig } from '../../rails/mpp.ts';
+import { mppConfigFromEnv, mppEdgeFromConfig, mppPayerFromEnv } from '../../rails/mpp.ts';
 import { startBackground } from '../../background.ts';
 import { demoEnabled, loadConfig } from '../../config/index.ts';
 import { demoUpstreamApp } from '../../demo/upstreams.ts';
@@ -58,7 +58,8 @@ async function runServe(args: { database?: string; port?: string; host?: string;
   const demoOn = demoEnabled(config);
   const effective = demoOn ? { ...config, allowLoopbackUpstreams: true } : config;
   const mppConfig = mppConfigFromEnv();
-  const built = createApp({ tg, config: effective, logger, ...(mppConfig ? { mpp: mppEdgeFromConfig(mppConfig, tg, logger) } : {}) });
+  const mppPayer = mppPayerFromEnv();
+  const built = createApp({ tg, config: effective, logger, ...(mppConfig ? { mpp: mppEdgeFromConfig(mppConfig, tg, logger) } : {}), ...(mppPayer ? { upstreamPayers: [mppPayer] } : {}) });
   if (config.adminApiKey) await built.apiKeys.ensure(config.adminApiKey, { name: 'configured admin key', role: 'admin' });
   let demo: DemoInfo | undefined;
   if (demoOn) {
