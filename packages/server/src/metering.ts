@@ -4,10 +4,10 @@
  * and `tollgate serve` only plug them in:
  *
  * - observed usage (every call, refused ones too) → `usage_events`, plus a JSON Lines file when
- *   `usageJsonl` is set, plus the units of principals under a units quota; all buffered, off the
- *   call path;
- * - captured usage → the outbox → Stripe meter events (`stripeSecretKey` + `stripeMeterEventName`)
- *   and a Redis stream (`usageRedisStream`), exactly once per capture, in the background;
+ *   `usageJsonl` is set; buffered, off the call path;
+ * - captured usage → the outbox → units quotas, Stripe meter events (`stripeSecretKey` +
+ *   `stripeMeterEventName`) and a Redis stream (`usageRedisStream`), once per capture, in the
+ *   background;
  * - quotas: in Redis when `redisUrl` is set (fail closed), else in the database.
  */
 import type { Redis } from 'ioredis';
@@ -31,8 +31,8 @@ export interface Metering {
   quotas: Quotas;
   /** Runs before the proxy (and so before authorize): refuses principals over quota. */
   proxyQuota: MiddlewareHandler;
-  /** Exports captured usage, when a downstream sink is configured. */
-  exporter: UsageExporter | undefined;
+  /** Exports captured usage to units quotas and the configured downstream sinks. */
+  exporter: UsageExporter;
   routes: RouteDef[];
   redis: Redis | undefined;
   /** Starts the background work (usage export, quota pruning); returns the stop function. */
@@ -53,10 +53,9 @@ export function createMetering(options: { tg: Tollgate; config: Config; logger: 
   const usage = new CompositeUsageSink([
     new PostgresUsageSink(tg.db, { onError: onError('usage_events') }),
     ...(config.usageJsonl ? [new BufferedUsageSink(new JsonLinesUsageSink(config.usageJsonl), { onError: onError('jsonl') })] : []),
-    new QuotaUnitsSink(quotas),
   ]);
   const customers = new StripeCustomers(tg.db);
-  const exportSinks: Record<string, UsageSink> = {};
+  const exportSinks: Record<string, UsageSink> = { 'quota-units': new QuotaUnitsSink(quotas) };
   if (config.stripeSecretKey && config.stripeMeterEventName) {
     const stripe = openStripe({ secretKey: config.stripeSecretKey, ...(config.stripeApiBase ? { apiBase: config.stripeApiBase } : {}) });
     exportSinks[`stripe:${config.stripeMeterEventName}`] = new StripeMeterSink({ stripe, customers, eventName: config.stripeMeterEventName, value: config.stripeMeterValue });
@@ -64,19 +63,19 @@ export function createMetering(options: { tg: Tollgate; config: Config; logger: 
   if (redis && config.usageRedisStream) {
     exportSinks[`redis:${config.usageRedisStream}`] = new RedisStreamUsageSink({ redis, stream: config.usageRedisStream, lengthMax: config.usageRedisStreamLengthMax });
   }
-  const exporter = Object.keys(exportSinks).length > 0 ? new UsageExporter({ db: tg.db, sinks: exportSinks, intervalMs: config.usageExportIntervalMs, logger }) : undefined;
+  const exporter = new UsageExporter({ db: tg.db, sinks: exportSinks, intervalMs: config.usageExportIntervalMs, logger });
   return {
     usage, quotas, exporter, redis,
     proxyQuota: proxyQuota({ tg, quotas }),
     routes: [...quotaRoutes({ tg, quotas }), ...stripeCustomerRoutes({ tg, customers }), ...usageExportRoutes({ db: tg.db })],
     start() {
-      const stopExport = exporter?.start();
+      const stopExport = exporter.start();
       const prune = quotaStore instanceof PostgresQuotaStore
         ? setInterval(() => void quotaStore.prune(2 * config.quotaWindowSeconds + 3600).catch(() => {}), QUOTA_PRUNE_INTERVAL_MS).unref()
         : undefined;
       return async () => {
         clearInterval(prune);
-        await stopExport?.();
+        await stopExport();
       };
     },
     async close() {

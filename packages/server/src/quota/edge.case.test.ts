@@ -105,6 +105,34 @@ for (const engine of testDatabases) {
       }
     });
 
+    test('a units quota counts the units of captured calls (from the outbox) and refuses once they are used up', async () => {
+      await withGateway(engine, { quotaMetric: 'units', quotaLimit: 5, quotaWindowSeconds: 86_400, usageExportIntervalMs: 100 }, async (gw) => {
+        const stop = gw.built.metering.start();
+        try {
+          const buyer = await gw.buyer();
+          const token = await gw.grant(buyer);
+          const usagePriced = async (units: number) => {
+            const res = await fetch(`${gw.url}/proxy/up/usage-header?units=${units}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+            const body = (await res.json()) as { code?: string };
+            return res.status === 200 ? 'ok' : body.code;
+          };
+          const exported = () => eventually(async () => {
+            const [row] = await gw.db.query<{ cursor: bigint; head: bigint }>(
+              "SELECT (SELECT audit_seq FROM usage_exports WHERE sink = 'quota-units') AS cursor, (SELECT max(seq) FROM audit_records WHERE outcome = 'captured') AS head",
+            );
+            assert.equal(String(row!.cursor), String(row!.head));
+          }, 10_000);
+          assert.equal(await usagePriced(3), 'ok');
+          await exported();
+          assert.equal(await usagePriced(3), 'ok', '3 of 5 units used: some left');
+          await exported();
+          assert.equal(await usagePriced(1), 'quota_exceeded', '6 of 5 used');
+        } finally {
+          await stop();
+        }
+      });
+    });
+
     test('Redis configured but unreachable: 503 quota_unavailable, nothing held or charged', { skip: redisSkip() }, async () => {
       await withGateway(engine, { redisUrl: `redis://127.0.0.1:${await closedPort()}`, quotaLimit: 100 }, async (gw) => {
         const buyer = await gw.buyer();
