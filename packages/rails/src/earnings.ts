@@ -35,6 +35,8 @@ export class RailEarnings {
   readonly #tg: Tollgate;
   readonly #currency: string;
   readonly #railAccounts = new Map<RailId, Promise<unknown>>();
+  /** Earnings accounts known to exist: creating one is a ledger write, not to be paid per call. */
+  readonly #earningsAccounts = new Map<string, Promise<unknown>>();
 
   constructor(options: { tg: Tollgate; currency?: string }) {
     this.#tg = options.tg;
@@ -91,10 +93,16 @@ export class RailEarnings {
       railAccount = this.#tg.ledger.createAccounts([{ id: railAccountId(rail), ledger: LEDGER.money, code: ACCOUNT_CODE.externalFunding, currency: this.#currency, flags: 0, metadata: { rail } }]);
       this.#railAccounts.set(rail, railAccount);
     }
-    await railAccount;
-    await this.#tg.ledger.createAccounts([{
-      id: accountId.earnings(sellerId), ledger: LEDGER.money, code: ACCOUNT_CODE.earnings, currency: this.#currency,
-      flags: ACCOUNT_FLAGS.debitsMustNotExceedCredits, metadata: { sellerId },
-    }]);
+    let earnings = this.#earningsAccounts.get(sellerId);
+    if (!earnings) {
+      earnings = this.#tg.ledger.createAccounts([{
+        id: accountId.earnings(sellerId), ledger: LEDGER.money, code: ACCOUNT_CODE.earnings, currency: this.#currency,
+        flags: ACCOUNT_FLAGS.debitsMustNotExceedCredits, metadata: { sellerId },
+      }]);
+      // A failed creation is retried by the next payment rather than remembered.
+      earnings.catch(() => this.#earningsAccounts.delete(sellerId));
+      if (this.#earningsAccounts.size < 100_000) this.#earningsAccounts.set(sellerId, earnings);
+    }
+    await Promise.all([railAccount, earnings]);
   }
 }

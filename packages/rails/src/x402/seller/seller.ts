@@ -124,6 +124,9 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
       const known = await this.payments.byPaymentId(paymentId);
       if (known && known.payloadDigest !== digest) throw new TollgateError('idempotency_conflict', 'this payment-identifier was used with a different payment', { field: `extensions.${PAYMENT_IDENTIFIER}.info.id` });
     }
+    // The lock and the facilitator's verdict are independent: ask for both at once. Nothing runs
+    // until both are in, and a verdict for a payment someone else holds is simply dropped.
+    const verifying = this.#facilitator.verify(toV2(payment, offer), offer.requirements).then((v) => ({ ok: true as const, v }), (error: unknown) => ({ ok: false as const, error }));
     const claim = await this.payments.claim({
       id, network, asset: offer.requirements.asset, payer: checked.payer, nonce: a.nonce, service: request.service.slug,
       sellerId: request.service.sellerId, amountMicros: offer.priceMicros, paymentId, payloadDigest: digest,
@@ -131,8 +134,10 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
     if (claim.type === 'taken') return { ...hold, answer: await this.#answerTaken(claim.row, hold, digest) };
 
     let verified: VerifyResponse;
+    const verdict = await verifying;
     try {
-      verified = await this.#facilitator.verify(toV2(payment, offer), offer.requirements);
+      if (!verdict.ok) throw verdict.error;
+      verified = verdict.v;
     } catch (error) {
       await this.payments.finish(id, 'failed', { errorReason: 'facilitator_unreachable' });
       throw new TollgateError('upstream_failed', `The x402 facilitator could not verify the payment: ${messageOf(error)}; nothing was charged`, { rail: 'x402' });
@@ -185,8 +190,11 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
       response = settled ?? { success: false, errorReason: 'settlement_pending', errorMessage: `the facilitator did not answer: ${messageOf(error)}`, transaction: '', network: offer.requirements.network };
     }
     if (response.success) {
-      await this.#collect(hold, response.transaction, outcome.httpStatus);
-      await this.payments.finish(hold.id, 'settled', { txHash: response.transaction, response: outcome.answer });
+      // Independent writes: the earnings (ledger + audit) and the payment's row.
+      await Promise.all([
+        this.#collect(hold, response.transaction, outcome.httpStatus),
+        this.payments.finish(hold.id, 'settled', { txHash: response.transaction, response: outcome.answer }),
+      ]);
       return { rail: 'x402', holdId: hold.id, outcome: 'settled', amountMicros: hold.amountMicros, reference: response.transaction, replay: false, response };
     }
     const unknown = response.errorReason === 'settlement_pending' || response.errorReason === 'unexpected_settle_error';
