@@ -28,7 +28,7 @@ export function proxyQuota(options: { tg: Tollgate; quotas: Quotas }): Middlewar
 export class QuotaUnitsSink implements UsageSink {
   constructor(readonly quotas: Quotas) {}
   async write(event: UsageEvent): Promise<void> {
-    if (event.principalId && event.units !== undefined && event.units > 0n && event.status !== 'refused') await this.quotas.recordUnits(event.principalId, event.units);
+    if (event.principalId && event.units !== undefined && event.units > 0n && event.status !== 'refused') await this.quotas.recordUnits(event.principalId, event.units, event.at);
   }
 
   async writeBatch(events: readonly UsageEvent[]): Promise<readonly UsageRejection[]> {

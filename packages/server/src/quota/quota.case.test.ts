@@ -143,6 +143,15 @@ for (const engine of testDatabases) {
       assert.equal(await codeOf(quotas.check('usr_nobody_set')), 'ok');
     });
 
+    test('units of a capture older than the window are not counted (late history does not fill today\'s window)', async () => {
+      const quotas = new Quotas({ db, store: new PostgresQuotaStore(db) });
+      await quotas.set('usr_late', { metric: 'units', limit: 10n, windowSeconds: 3600 });
+      await quotas.recordUnits('usr_late', 50n, new Date(Date.now() - 2 * 3600 * 1000));
+      assert.equal(await codeOf(quotas.check('usr_late')), 'ok');
+      await quotas.recordUnits('usr_late', 10n, new Date());
+      assert.equal(await codeOf(quotas.check('usr_late')), 'quota_exceeded');
+    });
+
     test('old windows are pruned', async () => {
       const store = new PostgresQuotaStore(db);
       await db.query("INSERT INTO quota_counters (principal_id, metric, window_start_ms, used) VALUES ('usr_old', 'calls:60', 1000, 5)");

@@ -67,11 +67,16 @@ export class Quotas {
     });
   }
 
-  /** Units a finished call used, for principals under a units quota. Never throws (metering is off the call path). */
-  async recordUnits(principalId: string, units: bigint): Promise<void> {
+  /**
+   * Units a call captured at `at` used, for principals under a units quota. Usage older than the
+   * window is not counted (it belongs to a window that is over: history exported late, or a sink
+   * added later, must not fill today's window). Never throws (metering is off the call path).
+   */
+  async recordUnits(principalId: string, units: bigint, at: Date): Promise<void> {
     if (units <= 0n) return;
     const limit = await this.limitFor(principalId).catch(() => undefined);
-    if (limit?.metric === 'units') await this.store.add(principalId, limit, units).catch(() => {});
+    if (limit?.metric !== 'units' || Date.now() - at.getTime() > limit.windowSeconds * 1000) return;
+    await this.store.add(principalId, limit, units).catch(() => {});
   }
 
   async limitFor(principalId: string): Promise<QuotaLimit | undefined> {
