@@ -26,6 +26,7 @@ export async function payOverHttp(seller: MppSeller, request: Request, offer: Mp
       const response = await deliver();
       return { value: response, chargeable: response.status >= 200 && response.status < 300 };
     },
+    request.headers.get('accept-payment'),
   );
   return httpResponse(outcome, new URL(request.url).pathname);
 }

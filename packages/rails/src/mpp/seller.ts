@@ -10,6 +10,7 @@
  * single-use store, so it composes mppx's primitives (Challenge, Credential, Receipt, the evm
  * charge validator) through its own rail (`mpp-rail.ts`) instead.
  */
+import { byPreference } from './accept-payment.ts';
 import type { ChallengeBook, MppChallenge } from './challenges.ts';
 import type { MppCredential } from './credentials.ts';
 import type { RailEarnings } from '../earnings.ts';
@@ -48,9 +49,10 @@ export class MppSeller {
     return offer.intents.filter((intent) => intent === 'charge' || this.#o.sessions !== undefined);
   }
 
-  /** Fresh challenges for the offer, one per intent. */
-  challenges(offer: MppOffer): MppChallenge[] {
-    return this.intents(offer).map((intent) => this.#o.book.issue({
+  /** Fresh challenges for the offer, one per intent, as the client's `Accept-Payment` prefers them. */
+  challenges(offer: MppOffer, acceptPayment?: string | null): MppChallenge[] {
+    const intents = byPreference(this.intents(offer).map((intent) => ({ method: 'evm', intent })), acceptPayment).map((p) => p.intent as MppOffer['intents'][number]);
+    return intents.map((intent) => this.#o.book.issue({
       method: 'evm', intent, resource: offer.resource,
       request: intent === 'charge' ? chargeRequest(this.#o.chain, offer.amountMicros) : this.#o.sessions!.request(offer.amountMicros),
       ...(offer.description ? { description: offer.description } : {}),
@@ -60,9 +62,9 @@ export class MppSeller {
   /**
    * Decides one request. `read` returns the credential (or undefined when none was sent) and may
    * throw a `malformed-credential` problem; `deliver` calls the upstream. Errors thrown by `deliver`
-   * pass through untouched, after the hold was voided.
+   * pass through untouched, after the hold was voided. `acceptPayment` orders and filters challenges.
    */
-  async pay<T>(read: () => MppCredential | undefined, offer: MppOffer, deliver: () => Promise<Delivery<T>>): Promise<MppOutcome<T>> {
+  async pay<T>(read: () => MppCredential | undefined, offer: MppOffer, deliver: () => Promise<Delivery<T>>, acceptPayment?: string | null): Promise<MppOutcome<T>> {
     try {
       const credential = read();
       if (!credential) throw new MppProblem('payment-required', `Payment is required: ${offer.description ?? offer.resource}`);
@@ -83,7 +85,7 @@ export class MppSeller {
       return { type: 'paid', value: delivered.value, receipt: settled.receipt! };
     } catch (error) {
       if (!(error instanceof MppProblem)) throw error;
-      return error.wantsChallenge ? { type: 'challenge', problem: error, challenges: this.challenges(offer) } : { type: 'refused', problem: error };
+      return error.wantsChallenge ? { type: 'challenge', problem: error, challenges: this.challenges(offer, acceptPayment) } : { type: 'refused', problem: error };
     }
   }
 
