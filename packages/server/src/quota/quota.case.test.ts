@@ -145,8 +145,8 @@ for (const engine of testDatabases) {
 
     test('units of a capture older than the window are not counted (late history does not fill today\'s window)', async () => {
       const quotas = new Quotas({ db, store: new PostgresQuotaStore(db) });
-      await quotas.set('usr_late', { metric: 'units', limit: 10n, windowSeconds: 3600 });
-      await quotas.recordUnits('usr_late', 50n, new Date(Date.now() - 2 * 3600 * 1000));
+      await quotas.set('usr_late', { metric: 'units', limit: 10n, windowSeconds: DAY });
+      await quotas.recordUnits('usr_late', 50n, new Date(Date.now() - 2 * DAY * 1000));
       assert.equal(await codeOf(quotas.check('usr_late')), 'ok');
       await quotas.recordUnits('usr_late', 10n, new Date());
       assert.equal(await codeOf(quotas.check('usr_late')), 'quota_exceeded');
