@@ -12,5 +12,6 @@ import { usageExportQuotas } from './006-usage-export-quotas.ts';
 import { dashboardIndexes } from './007-dashboard-indexes.ts';
 import { x402Payments } from './008-x402-payments.ts';
 import { mppChallenges } from './009-mpp-challenges.ts';
+import { mppChannels } from './010-mpp-channels.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes, x402Payments, mppChallenges];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes, x402Payments, mppChallenges, mppChannels];
