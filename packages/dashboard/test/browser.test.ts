@@ -83,6 +83,10 @@ describe('dashboard in chromium', { skip }, () => {
     await servicesError.waitFor();
     assert.match(await servicesError.innerText(), /pattern/);
     await browser.shot('grant-form');
+    // Every control of the form has a label (screen readers name it; a click on the label focuses it).
+    const unlabelled = await form.locator('input, select, textarea').evaluateAll((els) => els.filter((el) => (el as HTMLInputElement).labels?.length === 0 && !el.getAttribute('aria-label')).map((el) => el.outerHTML));
+    assert.deepEqual(unlabelled, []);
+    assert.equal(await form.getByLabel('Services', { exact: true }).getAttribute('aria-invalid'), 'true');
 
     await form.getByLabel('Services', { exact: true }).fill('search, research');
     await form.getByLabel('Agent id', { exact: true }).fill(server.demo.agentId);
@@ -133,7 +137,9 @@ describe('dashboard in chromium', { skip }, () => {
     assert.match(await card.innerText(), /deep dive for the e2e report/);
     assert.equal(await page.getByTestId('approval-count').innerText(), '1');
     await browser.shot('approvals');
-    await card.getByRole('button', { name: 'Approve once' }).click();
+    // By keyboard: focus the button and press Enter.
+    await card.getByRole('button', { name: 'Approve once' }).focus();
+    await page.keyboard.press('Enter');
     const res = await waiting;
     assert.equal(res.status, 200);
     await res.arrayBuffer();
