@@ -65,7 +65,7 @@ export class BufferedUsageSink implements UsageSink {
   /** Resolves once the queue is empty, or the sink failed and the rest waits for a retry. */
   async flush(): Promise<void> {
     this.#retryNow();
-    while (this.#draining && this.#queue.length > 0 && !this.#waiting) await Promise.race([this.#draining, this.#sleepStarted()]);
+    while (this.#draining && this.#queue.length > 0 && !this.#waiting) await new Promise<void>((resolve) => this.#progress.push(resolve));
     await this.#inner.flush?.();
   }
 
@@ -79,10 +79,11 @@ export class BufferedUsageSink implements UsageSink {
 
   #inFlight = 0;
   #waiting = false;
-  #sleepListeners: (() => void)[] = [];
+  /** Waiters told after every delivery attempt (and when the loop ends). */
+  #progress: (() => void)[] = [];
 
-  #sleepStarted(): Promise<void> {
-    return new Promise((resolve) => this.#sleepListeners.push(resolve));
+  #notify(): void {
+    for (const resolve of this.#progress.splice(0)) resolve();
   }
 
   #retryNow(): void {
@@ -96,6 +97,7 @@ export class BufferedUsageSink implements UsageSink {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = this.#queue.slice(0, this.#o.batchMax ?? USAGE_BATCH_MAX);
         this.#inFlight = batch.length;
+        let failure: unknown;
         try {
           const rejected = await deliver(this.#inner, batch);
           if (rejected.length > 0) this.#o.onReject?.(rejected);
@@ -103,22 +105,25 @@ export class BufferedUsageSink implements UsageSink {
           attempt = 0;
         } catch (error) {
           if (error instanceof PartialDelivery) this.#queue.splice(0, error.delivered);
-          this.failures++;
-          this.#o.onError?.(error);
-          attempt++;
-          await this.#sleep(backoffDelayMs(attempt, this.#o.backoff, retryAfterMsOf(error)));
-        } finally {
-          this.#inFlight = 0;
+          failure = error;
         }
+        this.#inFlight = 0;
+        if (failure !== undefined) {
+          this.failures++;
+          this.#o.onError?.(failure);
+          attempt++;
+          this.#waiting = true;
+        }
+        this.#notify();
+        if (failure !== undefined) await this.#sleep(backoffDelayMs(attempt, this.#o.backoff, retryAfterMsOf(failure)));
       }
     } finally {
       this.#draining = undefined;
+      this.#notify();
     }
   }
 
   #sleep(ms: number): Promise<void> {
-    this.#waiting = true;
-    for (const listener of this.#sleepListeners.splice(0)) listener();
     return new Promise<void>((resolve) => {
       const done = () => {
         this.#waiting = false;
