@@ -41,6 +41,8 @@ export interface PendingApproval {
   trigger: string;
   ruleId: string | null;
   explanation: string;
+  scope: 'call' | 'task' | 'raise_cap';
+  raiseMicros: string | null;
   expiresAt: string;
   createdAt: string;
 }

@@ -13,7 +13,6 @@ import type { PendingApproval } from '../live.ts';
 
 interface ApprovalView extends PendingApproval {
   state: 'pending' | 'approved' | 'denied' | 'expired';
-  scope: 'call' | 'task' | 'raise_cap';
   decidedBy: string | null;
   decidedAt: string | null;
 }
@@ -53,8 +52,15 @@ function PendingCard(props: { approval: PendingApproval; currency: string; onDec
       </div>
       <div class="price">{money(a.priceMicros)} <span class="muted" style={{ fontSize: '13px' }}>{props.currency}</span></div>
       <div class="actions">
-        <button type="button" class="good" disabled={busy} onClick={() => decide('approve', 'call')}>Approve once</button>
-        <button type="button" disabled={busy || !a.taskId} onClick={() => decide('approve', 'task')} title={a.taskId ? `Every ${a.service} call of task ${a.taskId}` : 'This call has no task'}>Approve for this task</button>
+        {a.scope === 'raise_cap' ? (
+          // The grant's cap is what blocks: approving raises it by what was asked.
+          <button type="button" class="good" disabled={busy} onClick={() => decide('approve')}>Raise the grant's cap by {money(a.raiseMicros ?? a.priceMicros)}</button>
+        ) : (
+          <>
+            <button type="button" class="good" disabled={busy} onClick={() => decide('approve', 'call')}>Approve once</button>
+            <button type="button" disabled={busy || !a.taskId} onClick={() => decide('approve', 'task')} title={a.taskId ? `Every ${a.service} call of task ${a.taskId}` : 'This call has no task'}>Approve for this task</button>
+          </>
+        )}
         <button type="button" class="ghost-danger" disabled={busy} onClick={() => decide('deny')}>Deny</button>
       </div>
       {error ? <div style={{ gridColumn: '1 / -1' }}><ErrorNotice error={error} /></div> : null}

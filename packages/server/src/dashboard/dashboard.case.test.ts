@@ -187,6 +187,7 @@ for (const engine of testDatabases) {
       const approval = seen.filter((e) => e.event === 'approvals').at(-1)!.data as { pending: { service: string; priceMicros: string; orgId: string }[] };
       assert.equal(approval.pending[0]!.service, 'research');
       assert.equal(approval.pending[0]!.priceMicros, '2500000');
+      assert.equal((approval.pending[0] as unknown as { scope: string }).scope, 'call');
       assert.equal(seen.find((e) => e.event === 'ready') !== undefined, true);
       const foreign = await readEvents(theirs, (evs) => evs.some((e) => e.event === 'ready'));
       assert.deepEqual(foreign.filter((e) => e.event === 'approvals').map((e) => e.data), [{ pending: [] }]);

@@ -48,6 +48,9 @@ export interface FeedApproval {
   trigger: string;
   ruleId: string | null;
   explanation: string;
+  /** What approving would allow as asked: this call, the task, or raising the grant's cap. */
+  scope: 'call' | 'task' | 'raise_cap';
+  raiseMicros: string | null;
   expiresAt: string;
   createdAt: string;
 }
@@ -72,7 +75,8 @@ interface CallRow {
 
 interface ApprovalRow {
   id: string; org_id: string; user_id: string; grant_id: string; call_id: string; task_id: string | null; agent_id: string | null; service: string; tool: string;
-  price_micros: bigint; reason: string | null; trigger: string; rule_id: string | null; explanation: string; expires_at: Date; created_at: Date;
+  price_micros: bigint; reason: string | null; trigger: string; rule_id: string | null; explanation: string; scope: FeedApproval['scope'];
+  raise_micros: bigint | null; expires_at: Date; created_at: Date;
 }
 
 function callOf(r: CallRow): FeedCall {
@@ -87,6 +91,7 @@ function approvalOf(r: ApprovalRow): FeedApproval {
   return {
     id: r.id, orgId: r.org_id, userId: r.user_id, grantId: r.grant_id, callId: r.call_id, taskId: r.task_id, agentId: r.agent_id, service: r.service, tool: r.tool,
     priceMicros: String(r.price_micros), reason: r.reason, trigger: r.trigger, ruleId: r.rule_id, explanation: r.explanation,
+    scope: r.scope, raiseMicros: r.raise_micros === null ? null : String(r.raise_micros),
     expiresAt: new Date(r.expires_at).toISOString(), createdAt: new Date(r.created_at).toISOString(),
   };
 }
@@ -184,7 +189,7 @@ export class LiveFeed {
     if (key === this.#pendingKey) return;
     this.#pendingKey = key;
     const rows = ids.length === 0 ? [] : await this.#db.query<ApprovalRow>(
-      `SELECT id, org_id, user_id, grant_id, call_id, task_id, agent_id, service, tool, price_micros, reason, trigger, rule_id, explanation, expires_at, created_at
+      `SELECT id, org_id, user_id, grant_id, call_id, task_id, agent_id, service, tool, price_micros, reason, trigger, rule_id, explanation, scope, raise_micros, expires_at, created_at
          FROM approvals WHERE state = 'pending' AND id = ANY($1::text[]) ORDER BY created_at DESC`,
       [ids.map((r) => r.id)],
     );
