@@ -3,7 +3,8 @@
  * A payment collected on an external rail (x402, MPP) becomes seller earnings in Tollgate's ledger:
  * one transfer from the rail's external account (`external:rail:<rail>`, which may go negative: the
  * money came from outside) to `earnings:<seller>`, then one audit record whose summary names the
- * on-chain reference. Both are idempotent by the settlement id: recording twice moves nothing twice.
+ * on-chain reference (written first). Both are idempotent by the call id: recording twice moves
+ * nothing twice.
  * Payouts then work as for any earnings (`provider-api/payouts`).
  */
 import { ACCOUNT_CODE, ACCOUNT_FLAGS, LEDGER, TRANSFER_CODE, accountId, type AuditInput, type Tollgate } from '@tollgate/core';
@@ -43,23 +44,29 @@ export class RailEarnings {
     this.#currency = options.currency ?? 'USD';
   }
 
-  /** Credits the seller and writes the `captured` audit record; returns the ledger transfer id. */
+  /**
+   * Writes the `captured` audit record, then credits the seller; returns the ledger transfer id.
+   * In that order so credited earnings always have their record; a crash in between leaves a
+   * record without its credit, which repeating `record` (the x402 seller's start-up sweep) completes.
+   */
   async record(p: CollectedPayment): Promise<string> {
     if (p.amountMicros <= 0n) throw new Error('a collected payment moves a positive amount');
     const from = railAccountId(p.rail);
     const to = accountId.earnings(p.sellerId);
-    await this.#ensureAccounts(p.rail, p.sellerId);
     const transferId = `${p.rail}:${p.callId}`;
+    await Promise.all([
+      this.#ensureAccounts(p.rail, p.sellerId),
+      this.#tg.audit.append(this.#record(p, {
+        outcome: 'captured', status: 'ok', decision: 'allow', capturedMicros: p.amountMicros,
+        summary: `paid with ${p.rail} on ${p.network}: tx ${p.reference}, payer ${p.payer}`,
+        transfers: [{ id: transferId, debit: from, credit: to, amount: p.amountMicros, kind: 'earnings' }],
+      })),
+    ]);
     const [result] = await this.#tg.ledger.createTransfers([{
       id: transferId, debitAccountId: from, creditAccountId: to, amount: p.amountMicros, ledger: LEDGER.money,
       code: TRANSFER_CODE.earnings, metadata: { rail: p.rail, callId: p.callId, reference: p.reference, payer: p.payer, network: p.network },
     }]);
     if (result?.status !== 'created' && result?.status !== 'exists') throw new Error(`${p.rail} earnings transfer refused by the ledger: ${result?.status}`);
-    await this.#tg.audit.append(this.#record(p, {
-      outcome: 'captured', status: 'ok', decision: 'allow', capturedMicros: p.amountMicros,
-      summary: `paid with ${p.rail} on ${p.network}: tx ${p.reference}, payer ${p.payer}`,
-      transfers: [{ id: transferId, debit: from, credit: to, amount: p.amountMicros, kind: 'earnings' }],
-    }));
     return transferId;
   }
 

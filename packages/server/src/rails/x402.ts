@@ -22,7 +22,10 @@ export function createX402Edge(options: { tg: Tollgate; config: Config; logger: 
   const { config } = options;
   if (!config.x402FacilitatorUrl) return undefined;
   const facilitator = new HTTPFacilitatorClient({ url: config.x402FacilitatorUrl.replace(/\/$/, ''), timeoutMs: config.x402FacilitatorTimeoutMs });
-  const seller = new X402Seller({ tg: options.tg, facilitator, ...(config.chainRpcUrl ? { receipts: receiptReader(config.chainRpcUrl) } : {}) });
+  const onError = (error: unknown) => options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'crediting x402 earnings failed; retried at the next start');
+  const seller = new X402Seller({ tg: options.tg, facilitator, onError, ...(config.chainRpcUrl ? { receipts: receiptReader(config.chainRpcUrl) } : {}) });
+  // Settlements a previous process recorded but did not credit (it stopped in between).
+  void seller.recordMissingEarnings().then((n) => { if (n > 0) options.logger.warn({ recorded: n }, 'credited x402 earnings missing after a restart'); }, onError);
   const proxy = new X402Proxy({ seller, limits: config, logger: options.logger, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
   return { seller, proxy };
 }

@@ -12,13 +12,15 @@ import { ExactEvmScheme } from '@x402/evm/exact/client';
 import { wrapFetchWithPayment } from '@x402/fetch';
 import { toHex } from 'viem';
 import { assertTollgateHealthy, testDatabases } from '@tollgate/core/testing';
-import { LocalFacilitator, serveFacilitator, serveFetch, TRANSFER_WITH_AUTHORIZATION_TYPES, type FacilitatorServer } from '@tollgate/rails';
+import { HTTPFacilitatorClient } from '@x402/core/http';
+import type { Tollgate } from '@tollgate/core';
+import { LocalFacilitator, makeOffer, paymentRequired, serveFacilitator, serveFetch, TRANSFER_WITH_AUTHORIZATION_TYPES, X402Seller, X402SettingsSchema, type FacilitatorServer } from '@tollgate/rails';
 import { startLocalChain, type LocalChain, type TestAccount } from '@tollgate/rails/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { mcpGatewayOf } from '../../src/mcp/index.ts';
-import { startGateway, type Gateway } from './harness.ts';
+import { eventually, startGateway, type Gateway } from './harness.ts';
 import { DEMO_MCP_COMMAND, earningsMicros } from './mcp-harness.ts';
 
 const SELLER = 'sel_x402';
@@ -79,6 +81,15 @@ describe('x402 seller side on a local chain', () => {
         edit?.(required);
         return Buffer.from(JSON.stringify(await buyerClient(from).createPaymentPayload(required))).toString('base64');
       };
+      /** The seller's earnings once the ledger has caught up with the chain (credits land just after each answer). */
+      const agreedEarnings = async (): Promise<bigint> => {
+        let earned = 0n;
+        await eventually(async () => {
+          earned = await earningsMicros(gw, SELLER);
+          assert.equal(earned - earnedBefore, (await chain.tokenBalance(payTo.address)) - paidBefore);
+        });
+        return earned;
+      };
       const pay = (path: string, header: string, name = 'payment-signature') => fetch(url(path), { headers: { [name]: header } });
 
       before(async () => {
@@ -100,7 +111,7 @@ describe('x402 seller side on a local chain', () => {
         if (gw) {
           // The chain and the ledger agree: every token the seller received is in its earnings.
           const received = (await chain.tokenBalance(payTo.address)) - paidBefore;
-          assert.equal((await earningsMicros(gw, SELLER)) - earnedBefore, received);
+          await eventually(async () => assert.equal((await earningsMicros(gw, SELLER)) - earnedBefore, received));
           await assertTollgateHealthy(gw.tg);
           await mcpGatewayOf(gw.tg)?.close();
           (gw.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
@@ -133,7 +144,7 @@ describe('x402 seller side on a local chain', () => {
           return fetch(input, init);
         };
         const payerBefore = await chain.tokenBalance(payer.address);
-        const earned = await earningsMicros(gw, SELLER);
+        const earned = await agreedEarnings();
         const response = await wrapFetchWithPayment(recording, buyerClient(payer))(url('/data'));
         assert.equal(response.status, 200);
         assert.deepEqual(await response.json(), { secret: `content of ${p('/data')}` });
@@ -143,11 +154,14 @@ describe('x402 seller side on a local chain', () => {
         const receipt = await chain.publicClient.getTransactionReceipt({ hash: settled.transaction as `0x${string}` });
         assert.equal(receipt.status, 'success');
         assert.equal(await chain.tokenBalance(payer.address), payerBefore - PRICE_MICROS);
-        assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS);
+        // Earnings are credited right after the answer (the settled payment row is written before it).
+        await eventually(async () => assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS));
         const callId = response.headers.get('x-tollgate-call-id')!;
-        const record = (await gw.tg.audit.history(callId)).find((r) => r.outcome === 'captured');
-        assert.equal(record?.rail, 'x402');
-        assert.match(record?.summary ?? '', new RegExp(settled.transaction));
+        await eventually(async () => {
+          const record = (await gw.tg.audit.history(callId)).find((r) => r.outcome === 'captured');
+          assert.equal(record?.rail, 'x402');
+          assert.match(record?.summary ?? '', new RegExp(settled.transaction));
+        });
 
         assert.equal(sent.length, 1);
         const replay = await pay('/data', sent[0]!);
@@ -256,7 +270,7 @@ describe('x402 seller side on a local chain', () => {
           const hash = await chain.walletClient(victim).writeContract({ address: chain.token.address, abi: chain.token.abi, functionName: 'transfer', args: [chain.deployer.address, PRICE_MICROS] });
           await chain.publicClient.waitForTransactionReceipt({ hash });
         };
-        const earned = await earningsMicros(gw, SELLER);
+        const earned = await agreedEarnings();
         const response = await pay('/drain', header);
         upstream.onDrain = undefined;
         assert.equal(response.status, 402);
@@ -271,7 +285,7 @@ describe('x402 seller side on a local chain', () => {
 
       test('unknown settlement outcome: content withheld and recorded as unknown; once mined, a retry gets the answer and the seller is paid once', async () => {
         const header = await signedHeader('/later');
-        const earned = await earningsMicros(gw, SELLER);
+        const earned = await agreedEarnings();
         await chain.testClient.setAutomine(false);
         let response: Response;
         try {
@@ -290,7 +304,7 @@ describe('x402 seller side on a local chain', () => {
         const retry = await pay('/later', header);
         assert.equal(retry.status, 200);
         assert.deepEqual(await retry.json(), { secret: `content of ${p('/later')}` });
-        assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS);
+        await eventually(async () => assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS));
         assert.equal(upstream.hits.get(p('/later')), 1);
         assert.equal((await pay('/later', header)).status, 402);
       });
@@ -308,7 +322,7 @@ describe('x402 seller side on a local chain', () => {
           assert.equal(required.resource.url, 'mcp://tool/paidmcp__echo');
           assert.deepEqual(JSON.parse((unpaid.content[0] as { text: string }).text), required);
           const payerBefore = await chain.tokenBalance(payer.address);
-          const earned = await earningsMicros(gw, SELLER);
+          const earned = await agreedEarnings();
           const payment = await buyerClient(payer).createPaymentPayload(required);
           const paid = (await client.callTool({ name: 'paidmcp__echo', arguments: { text: 'hi' }, _meta: { 'x402/payment': payment } })) as CallToolResult;
           assert.equal(paid.isError, undefined);
@@ -316,7 +330,7 @@ describe('x402 seller side on a local chain', () => {
           const settled = paid._meta?.['x402/payment-response'] as SettleResponse;
           assert.equal(settled.success, true);
           assert.equal(await chain.tokenBalance(payer.address), payerBefore - PRICE_MICROS);
-          assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS);
+          await eventually(async () => assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS));
           const replay = (await client.callTool({ name: 'paidmcp__echo', arguments: { text: 'hi' }, _meta: { 'x402/payment': payment } })) as CallToolResult;
           assert.equal(replay.isError, true);
           assert.equal((replay.structuredContent as { error?: string }).error, 'invalid_exact_evm_nonce_already_used');
@@ -331,6 +345,34 @@ describe('x402 seller side on a local chain', () => {
         } finally {
           await client.close();
         }
+      });
+
+      test('earnings a crash left out are credited at the next start, once', async () => {
+        let failing = true;
+        const ledger = new Proxy(gw.tg.ledger, {
+          get: (target, key) => {
+            if (key === 'createTransfers' && failing) return async () => { throw new Error('ledger unreachable'); };
+            const value = Reflect.get(target, key) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        const errors: unknown[] = [];
+        const seller = new X402Seller({ tg: { ...gw.tg, ledger } as Tollgate, facilitator: new HTTPFacilitatorClient({ url: facilitatorServer.url }), onError: (e) => errors.push(e) });
+        const settings = X402SettingsSchema.parse({ payTo: payTo.address, network: chain.network, asset: chain.token.address, name: chain.token.name, version: chain.token.version });
+        const offer = makeOffer(settings, PRICE_MICROS, { url: 'http://local.test/direct' });
+        const payment = await buyerClient(payer).createPaymentPayload(paymentRequired(offer, 'Payment required'));
+        const earned = await agreedEarnings();
+        const hold = await seller.authorize({ payment: { version: 2, payload: payment }, offer, service: { id: 'svc_paid', slug: 'paid', sellerId: SELLER }, tool: 'GET /direct', edge: 'http' });
+        const settled = await seller.settle(hold, { answer: { status: 200, headers: {} } });
+        await seller.flush();
+        assert.equal(errors.length, 1);
+        assert.equal(await earningsMicros(gw, SELLER), earned);
+        failing = false;
+        assert.equal(await seller.recordMissingEarnings(), 1);
+        assert.equal(await seller.recordMissingEarnings(), 0);
+        assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS);
+        const record = (await gw.tg.audit.history(hold.id)).find((r) => r.outcome === 'captured');
+        assert.match(record?.summary ?? '', new RegExp(settled.reference!));
       });
 
       test('bad payment headers are 4xx, never 5xx', async () => {

@@ -100,6 +100,15 @@ export class X402Payments {
     return row ? toRow(row) : undefined;
   }
 
+  /** Payments settled in the last `sinceHours`, oldest first (at most 10,000). */
+  async settledSince(sinceHours: number): Promise<PaymentRow[]> {
+    const rows = await this.#db.query<Row>(
+      `SELECT * FROM x402_payments WHERE status = 'settled' AND updated_at > now() - make_interval(hours => $1) ORDER BY updated_at LIMIT 10000`,
+      [sinceHours],
+    );
+    return rows.map(toRow);
+  }
+
   async byPaymentId(paymentId: string): Promise<PaymentRow | undefined> {
     const [row] = await this.#db.query<Row>('SELECT * FROM x402_payments WHERE payment_id = $1', [paymentId]);
     return row ? toRow(row) : undefined;

@@ -7,7 +7,10 @@
  * (network, asset, payer, nonce) is taken, and the facilitator verifies. Only then may the edge call
  * the upstream. `settle` → the facilitator submits the transfer; on success the seller's earnings
  * are credited in the ledger (tx hash in the transfer and the audit record) and the answer is
- * stored for retries. A refused settlement (`failed`) or one whose outcome is unknown (a timeout,
+ * stored for retries. The payment's row (`settled`, tx hash) is written before the answer leaves;
+ * the earnings transfer and audit record derived from it are written right after, off the answer's
+ * path, and `recordMissingEarnings()` (run at start-up) writes any a crash left out — both are
+ * idempotent by the call id, so nothing is credited twice. A refused settlement (`failed`) or one whose outcome is unknown (a timeout,
  * `settlement_pending`) throws `X402SettlementError`: the edge releases no content, and the audit
  * record says which of the two it was (never "insufficient funds"). `void` → the upstream failed;
  * the authorization is never submitted and a retry of it may run again.
@@ -78,6 +81,8 @@ export class X402SettlementError extends Error {
 
 export interface X402SellerOptions {
   tg: Tollgate;
+  /** Told when crediting earnings failed (it is retried by `recordMissingEarnings`). */
+  onError?: (error: unknown) => void;
   facilitator: FacilitatorPort;
   /** Resolves unknown outcomes on a retry; without it they stay unknown until reconciled by hand. */
   receipts?: ReceiptReader;
@@ -88,14 +93,19 @@ export interface X402SellerOptions {
 export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outcome> {
   readonly rail = 'x402' as const;
   readonly payments: X402Payments;
+  readonly #tg: Tollgate;
   readonly #facilitator: FacilitatorPort;
   readonly #receipts: ReceiptReader | undefined;
   readonly #earnings: RailEarnings;
   readonly #now: () => bigint;
+  readonly #onError: (error: unknown) => void;
+  readonly #recording = new Set<Promise<void>>();
 
   constructor(options: X402SellerOptions) {
+    this.#onError = options.onError ?? (() => {});
     this.#facilitator = options.facilitator;
     this.#receipts = options.receipts;
+    this.#tg = options.tg;
     this.payments = new X402Payments(options.tg.db);
     this.#earnings = new RailEarnings({ tg: options.tg, currency: options.currency ?? 'USD' });
     this.#now = options.nowSeconds ?? (() => BigInt(Math.floor(Date.now() / 1000)));
@@ -190,11 +200,8 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
       response = settled ?? { success: false, errorReason: 'settlement_pending', errorMessage: `the facilitator did not answer: ${messageOf(error)}`, transaction: '', network: offer.requirements.network };
     }
     if (response.success) {
-      // Independent writes: the earnings (ledger + audit) and the payment's row.
-      await Promise.all([
-        this.#collect(hold, response.transaction, outcome.httpStatus),
-        this.payments.finish(hold.id, 'settled', { txHash: response.transaction, response: outcome.answer }),
-      ]);
+      await this.payments.finish(hold.id, 'settled', { txHash: response.transaction, response: outcome.answer });
+      this.#record(this.#collect(hold, response.transaction, outcome.httpStatus));
       return { rail: 'x402', holdId: hold.id, outcome: 'settled', amountMicros: hold.amountMicros, reference: response.transaction, replay: false, response };
     }
     const unknown = response.errorReason === 'settlement_pending' || response.errorReason === 'unexpected_settle_error';
@@ -213,6 +220,35 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
     await this.payments.finish(hold.id, 'voided', { errorReason: reason.slice(0, 200) });
     const network = hold.request.offer.requirements.network;
     return { rail: 'x402', holdId: hold.id, outcome: 'voided', amountMicros: 0n, replay: false, response: { success: false, errorReason: 'voided', transaction: '', network } };
+  }
+
+  /** Waits until every earnings credit started so far has been written (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.#recording.size > 0) await Promise.all([...this.#recording]);
+  }
+
+  /**
+   * Credits the earnings of settled payments whose credit is missing (the process stopped between
+   * the settlement and its ledger transfer). Looks at payments settled in the last `sinceHours`.
+   */
+  async recordMissingEarnings(sinceHours = 72): Promise<number> {
+    let recorded = 0;
+    for (const row of await this.payments.settledSince(sinceHours)) {
+      const [transfer] = await this.#tg.ledger.lookupTransfers([`x402:${row.id}`]);
+      if (transfer || !row.txHash) continue;
+      const [service] = await this.#tg.db.query<{ id: string }>('SELECT id FROM services WHERE slug = $1', [row.service]);
+      await this.#earnings.record({
+        rail: 'x402', callId: row.id, sellerId: row.sellerId, serviceId: service?.id ?? row.service, service: row.service, tool: 'recorded after a restart',
+        edge: 'http', amountMicros: row.amountMicros, payer: row.payer, network: row.network, reference: row.txHash,
+      });
+      recorded += 1;
+    }
+    return recorded;
+  }
+
+  #record(pending: Promise<void>): void {
+    const tracked = pending.catch((error: unknown) => this.#onError(error)).finally(() => this.#recording.delete(tracked));
+    this.#recording.add(tracked);
   }
 
   async #collect(hold: X402Hold, txHash: string, httpStatus?: number): Promise<void> {
