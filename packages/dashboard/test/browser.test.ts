@@ -148,6 +148,14 @@ describe('dashboard in chromium', { skip }, () => {
     approvedCallId = info.callId!;
     await page.locator('[data-approval-id]').waitFor({ state: 'detached' });
     assert.equal(await page.getByTestId('approval-count').count(), 0);
+
+    // Denied in the page: the waiting client gets approval_denied, and nothing is charged.
+    const denied = pay('/proxy/research/research', { method: 'POST', reason: 'one more deep dive', idempotencyKey: 'e2e-deny-1' });
+    const second = page.locator('[data-approval-id]').first();
+    await second.waitFor();
+    await second.getByRole('button', { name: 'Deny' }).click();
+    await refusedWith(denied, 'approval_denied');
+    await page.getByRole('cell', { name: /denied/ }).first().waitFor();
   });
 
   test("a call's audit page shows its explanation, the approval, the ledger movements and a verified chain", async () => {
@@ -169,9 +177,10 @@ describe('dashboard in chromium', { skip }, () => {
       assert.equal(download.suggestedFilename(), `tollgate-calls.${extension}`);
       const text = readFileSync((await download.path())!, 'utf8');
       assert.ok(text.includes(approvedCallId), `${extension} export holds the call`);
-      // The task's three records: the paid search, the research call refused for approval, then paid.
+      // Exactly the task's records (CSV adds a header line).
+      const records = (await server.tg.audit.query({ taskId: 'e2e-task' })).records.length;
       const lines = text.trim().split(/\r?\n/);
-      assert.equal(lines.length, extension === 'csv' ? 4 : 3, text);
+      assert.equal(lines.length, extension === 'csv' ? records + 1 : records, text);
     }
   });
 
