@@ -6,13 +6,15 @@
  * channel, the highest voucher accepted and what was spent; a call is charged from that difference
  * with no transaction, and the channel is settled on chain when the payer sends `close`.
  *
- * Vouchers of one channel are accepted and charged one at a time (a per-channel lock), and the
- * charge is reserved before the upstream runs and returned if the upstream fails, so concurrent
- * calls can never spend one voucher twice. State lives in this process; a channel this process has
- * not seen (after a restart) is reloaded from the escrow with everything already settled as spent.
+ * The chain is read and the voucher's signer checked first; then one change of the channel's state
+ * (`channel-store.ts`, serialized per channel, across processes with the SQL store) accepts the
+ * voucher and reserves the call's price before the upstream runs. The reservation is kept when the
+ * upstream succeeds and given back when it fails, so concurrent calls never spend one voucher twice
+ * and a failed call is never paid.
  */
 import { z } from 'mppx';
 import { getAddress, hexToBigInt, parseEventLogs, parseSignature, recoverTypedDataAddress, type Address, type Hash, type Hex } from 'viem';
+import { MemoryChannelStore, type ChannelState, type ChannelStore, type SellerSpend } from './channel-store.ts';
 import type { MppCredential } from './credentials.ts';
 import { ESCROW_ABI, UINT128_MAX, VOUCHER_TYPES, voucherDomain } from './escrow/abi.ts';
 import { RECEIPT_TIMEOUT_MS, type MppEvmChain } from './evm-chain.ts';
@@ -32,33 +34,19 @@ const VoucherPayload = z.object({ action: z.enum(['voucher', 'close']), channelI
 /** Half the secp256k1 order: signatures above it are malleable twins and refused, as on chain. */
 const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
-interface SellerSpend {
-  offer: MppOffer;
-  micros: bigint;
-  calls: number;
-}
-
-interface ChannelState {
-  channelId: Hex;
+/** The escrow's record of a channel, as read before each change. */
+interface OnChain {
   payer: Address;
   signer: Address;
   deposit: bigint;
-  settledOnChain: bigint;
-  acceptedCumulative: bigint;
-  /**
-   * Signed vouchers by cumulative amount, from `confirmed` up. A call that fails gives its price
-   * back, so the highest voucher can exceed what was delivered; close settles the smallest voucher
-   * that covers `confirmed`, so the payer never pays for a failed call.
-   */
-  vouchers: Map<bigint, Hex>;
-  /** Reserved for calls delivered or in flight. */
-  spent: bigint;
-  /** Kept: the calls delivered (never goes down). */
-  confirmed: bigint;
-  inFlight: number;
-  bySeller: Map<string, SellerSpend>;
-  closing: boolean;
-  finalized: boolean;
+  settled: bigint;
+  closeRequested: boolean;
+}
+
+interface Voucher {
+  channelId: Hex;
+  cumulative: bigint;
+  signature: Hex;
 }
 
 export interface SessionSettlement {
@@ -66,13 +54,15 @@ export interface SessionSettlement {
   txHash: Hash;
   payer: Address;
   /** What this settlement moved to the payee, split by the seller whose calls earned it. */
-  bySeller: { offer: MppOffer; micros: bigint; calls: number }[];
+  bySeller: SellerSpend[];
   refundedMicros: bigint;
 }
 
 export interface EvmSessionsOptions {
   chain: MppEvmChain;
   escrow: Address;
+  /** Where channel accounting is kept (default: in memory, this process only). */
+  store?: ChannelStore;
   /** Smallest increase between two vouchers, in base units (default 0: any increase). */
   minVoucherDelta?: bigint;
   /** Suggested in challenges: this many calls' worth (default 100). */
@@ -82,21 +72,21 @@ export interface EvmSessionsOptions {
 /** Reserved charge of one call, to keep (the upstream succeeded) or give back. */
 export interface SessionCharge {
   channelId: Hex;
-  keep(): MppReceipt;
-  giveBack(): void;
+  keep(): Promise<MppReceipt>;
+  giveBack(): Promise<void>;
 }
 
 export class EvmSessions {
   readonly #chain: MppEvmChain;
   readonly #escrow: Address;
+  readonly #store: ChannelStore;
   readonly #minDelta: bigint;
   readonly #suggestedCalls: bigint;
-  readonly #channels = new Map<Hex, ChannelState>();
-  readonly #locks = new Map<Hex, Promise<unknown>>();
 
   constructor(options: EvmSessionsOptions) {
     this.#chain = options.chain;
     this.#escrow = getAddress(options.escrow);
+    this.#store = options.store ?? new MemoryChannelStore();
     this.#minDelta = options.minVoucherDelta ?? 0n;
     this.#suggestedCalls = options.suggestedDepositCalls ?? 100n;
   }
@@ -131,48 +121,60 @@ export class EvmSessions {
     const open = credential.payload.action === 'open';
     const parsed = open ? OpenPayload.safeParse(credential.payload) : VoucherPayload.safeParse(credential.payload);
     if (!parsed.success || parsed.data.action === 'close') throw malformed();
-    const payload = parsed.data;
-    const channelId = payload.channelId.toLowerCase() as Hex;
-    const cumulative = BigInt(payload.cumulativeAmount);
-    if (open && !this.#channels.has(channelId)) await this.#confirmOpen(payload as z.infer<typeof OpenPayload>, credential.source);
-    return this.#serialized(channelId, async () => {
-      const state = await this.#state(channelId);
-      await this.#accept(state, cumulative, payload.signature as Hex);
+    const voucher = voucherOf(parsed.data);
+    const { channelId } = voucher;
+    if (open && !(await this.#store.get(channelId))) await this.#confirmOpen(parsed.data as z.infer<typeof OpenPayload>, credential.source);
+    const onChain = await this.#read(channelId, { closing: false });
+    await this.#checkSigner(voucher, onChain.signer);
+    const price = offer.amountMicros;
+    await this.#store.update(channelId, (stored) => {
+      const state = this.#current(stored, channelId, onChain);
+      this.#accept(state, voucher);
       const available = state.acceptedCumulative - state.spent;
-      if (available < offer.amountMicros) {
-        throw new MppProblem('session/insufficient-balance', `The channel's vouchers cover ${available} more base units; this call costs ${offer.amountMicros}`, {
+      if (available < price) {
+        throw new MppProblem('session/insufficient-balance', `The channel's vouchers cover ${available} more base units; this call costs ${price}`, {
           channelId, acceptedCumulative: state.acceptedCumulative.toString(), spent: state.spent.toString(),
-          requiredCumulative: (state.spent + offer.amountMicros).toString(), deposit: state.deposit.toString(),
+          requiredCumulative: (state.spent + price).toString(), deposit: state.deposit.toString(),
         });
       }
-      state.spent += offer.amountMicros;
+      state.spent += price;
       state.inFlight += 1;
-      return this.#charge(state, offer, challengeId);
+      return { state, result: undefined };
     });
+    return this.#reservation(channelId, offer, challengeId);
   }
 
-  #charge(state: ChannelState, offer: MppOffer, challengeId: string): SessionCharge {
+  #reservation(channelId: Hex, offer: MppOffer, challengeId: string): SessionCharge {
+    const price = offer.amountMicros;
     let done = false;
+    const once = () => {
+      if (done) throw new Error('a session charge resolves once');
+      done = true;
+    };
     return {
-      channelId: state.channelId,
-      keep: () => {
-        if (done) throw new Error('a session charge resolves once');
-        done = true;
-        state.inFlight -= 1;
-        state.confirmed += offer.amountMicros;
-        for (const amount of state.vouchers.keys()) if (amount < state.confirmed) state.vouchers.delete(amount);
-        const key = offer.sellerId;
-        const seller = state.bySeller.get(key) ?? { offer, micros: 0n, calls: 0 };
-        seller.micros += offer.amountMicros;
-        seller.calls += 1;
-        state.bySeller.set(key, seller);
-        return this.#receipt(state, challengeId, { units: 1 });
+      channelId,
+      keep: async () => {
+        once();
+        return this.#store.update(channelId, (stored) => {
+          const state = stored!;
+          state.inFlight -= 1;
+          state.confirmed += price;
+          for (const key of Object.keys(state.vouchers)) if (BigInt(key) < state.confirmed) delete state.vouchers[key];
+          const seller = state.bySeller[offer.sellerId] ?? { offer, micros: 0n, calls: 0 };
+          seller.micros += price;
+          seller.calls += 1;
+          state.bySeller[offer.sellerId] = seller;
+          return { state, result: this.#receipt(state, challengeId, { units: 1 }) };
+        });
       },
-      giveBack: () => {
-        if (done) return;
-        done = true;
-        state.inFlight -= 1;
-        state.spent -= offer.amountMicros;
+      giveBack: async () => {
+        once();
+        await this.#store.update(channelId, (stored) => {
+          const state = stored!;
+          state.inFlight -= 1;
+          state.spent -= price;
+          return { state, result: undefined };
+        });
       },
     };
   }
@@ -181,67 +183,45 @@ export class EvmSessions {
   async close(credential: MppCredential, offer: MppOffer, challengeId: string): Promise<{ receipt: MppReceipt; settlement: SessionSettlement | undefined }> {
     const parsed = VoucherPayload.safeParse(credential.payload);
     if (!parsed.success || parsed.data.action !== 'close') throw malformed();
-    const channelId = parsed.data.channelId.toLowerCase() as Hex;
-    return this.#serialized(channelId, async () => {
-      const state = await this.#state(channelId);
-      await this.#accept(state, BigInt(parsed.data.cumulativeAmount), parsed.data.signature as Hex);
+    const voucher = voucherOf(parsed.data);
+    const { channelId } = voucher;
+    // The payee may still close while the payer's forced close is pending (spec §"Forced Close").
+    const onChain = await this.#read(channelId, { closing: true });
+    await this.#checkSigner(voucher, onChain.signer);
+    const final = await this.#store.update(channelId, (stored) => {
+      const state = this.#current(stored, channelId, onChain);
+      this.#accept(state, voucher);
       if (state.inFlight > 0) throw new MppProblem('session/transaction-reverted', 'Calls on this channel are still running; close after they finish', { channelId, reason: 'calls_in_flight' });
-      const final = this.#finalVoucher(state);
       state.closing = true;
-      let txHash: Hash;
-      try {
-        txHash = await this.#submitClose(state, final.amount, final.signature);
-      } finally {
-        state.closing = false;
-      }
-      state.finalized = true;
-      const settlement = this.#settlement(state, final.amount, txHash, offer);
-      state.settledOnChain = final.amount;
-      return { receipt: this.#receipt(state, challengeId, { txHash }), settlement };
+      return { state, result: finalVoucher(state) };
+    });
+    let txHash: Hash;
+    try {
+      txHash = await this.#submitClose(channelId, final.amount, final.signature);
+    } catch (error) {
+      await this.#store.update(channelId, (stored) => ({ state: { ...stored!, closing: false }, result: undefined }));
+      throw error;
+    }
+    return this.#store.update(channelId, (stored) => {
+      const state = stored!;
+      const settlement = settlementOf(state, final.amount, txHash, offer);
+      Object.assign(state, { finalized: true, closing: false, settledOnChain: final.amount });
+      return { state, result: { receipt: this.#receipt(state, challengeId, { txHash }), settlement } };
     });
   }
 
-  /** The smallest signed voucher covering every delivered call (none needed when nothing new was delivered). */
-  #finalVoucher(state: ChannelState): { amount: bigint; signature: Hex } {
-    if (state.confirmed <= state.settledOnChain) return { amount: state.settledOnChain, signature: '0x' };
-    let best: bigint | undefined;
-    for (const amount of state.vouchers.keys()) if (amount >= state.confirmed && (best === undefined || amount < best)) best = amount;
-    // `confirmed` never exceeds an accepted voucher, and vouchers at or above it are kept, so one exists.
-    if (best === undefined) throw new Error(`channel ${state.channelId}: no voucher covers ${state.confirmed}`);
-    return { amount: best, signature: state.vouchers.get(best)! };
-  }
-
-  async #submitClose(state: ChannelState, final: bigint, signature: Hex): Promise<Hash> {
+  async #submitClose(channelId: Hex, final: bigint, voucherSignature: Hex): Promise<Hash> {
     const { walletClient, publicClient } = this.#chain;
     let hash: Hash;
     try {
-      hash = await walletClient.writeContract({
-        address: this.#escrow, abi: ESCROW_ABI, functionName: 'close',
-        args: [state.channelId, final, signature],
-        chain: walletClient.chain ?? null,
-      });
+      hash = await walletClient.writeContract({ address: this.#escrow, abi: ESCROW_ABI, functionName: 'close', args: [channelId, final, voucherSignature], chain: walletClient.chain ?? null });
     } catch (error) {
-      throw new MppProblem('session/transaction-reverted', `The escrow refused to close the channel: ${shortMessage(error)}`, { channelId: state.channelId });
+      throw new MppProblem('session/transaction-reverted', `The escrow refused to close the channel: ${shortMessage(error)}`, { channelId });
     }
     const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: this.#chain.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS }).catch(() => undefined);
-    if (!receipt) throw new MppProblem('session/transaction-reverted', 'The close transaction was sent but not mined in time; retry close', { channelId: state.channelId, txHash: hash, reason: 'receipt_timeout' });
-    if (receipt.status !== 'success') throw new MppProblem('session/transaction-reverted', 'The close transaction reverted', { channelId: state.channelId, txHash: hash });
+    if (!receipt) throw new MppProblem('session/transaction-reverted', 'The close transaction was sent but not mined in time; retry close', { channelId, txHash: hash, reason: 'receipt_timeout' });
+    if (receipt.status !== 'success') throw new MppProblem('session/transaction-reverted', 'The close transaction reverted', { channelId, txHash: hash });
     return hash;
-  }
-
-  /** Splits what the close moved by seller; anything authorized beyond the calls goes to the closing offer's seller. */
-  #settlement(state: ChannelState, final: bigint, txHash: Hash, offer: MppOffer): SessionSettlement | undefined {
-    const moved = final - state.settledOnChain;
-    const refundedMicros = state.deposit - final;
-    if (moved <= 0n) return { channelId: state.channelId, txHash, payer: state.payer, bySeller: [], refundedMicros };
-    const bySeller = [...state.bySeller.values()].map((s) => ({ ...s }));
-    const attributed = bySeller.reduce((sum, s) => sum + s.micros, 0n);
-    if (moved > attributed) {
-      const closing = bySeller.find((s) => s.offer.sellerId === offer.sellerId);
-      if (closing) closing.micros += moved - attributed;
-      else bySeller.push({ offer, micros: moved - attributed, calls: 0 });
-    }
-    return { channelId: state.channelId, txHash, payer: state.payer, bySeller: bySeller.filter((s) => s.micros > 0n), refundedMicros };
   }
 
   /** A channel opened by `hash`: the transaction opened exactly this channel on our escrow, for us. */
@@ -257,26 +237,8 @@ export class EvmSessions {
     }
   }
 
-  async #state(channelId: Hex): Promise<ChannelState> {
-    const known = this.#channels.get(channelId);
-    if (known?.finalized) throw new MppProblem('session/channel-finalized', 'The channel is closed', { channelId });
-    const onChain = await this.#read(channelId);
-    if (known) {
-      // A top-up raises the deposit; a pending forced close stops new vouchers (spec §"Voucher Verification").
-      known.deposit = onChain.deposit;
-      if (onChain.closeRequestedAt !== 0n) throw new MppProblem('session/channel-finalized', 'The payer asked to close this channel; it takes no more vouchers', { channelId, reason: 'close_requested' });
-      return known;
-    }
-    if (onChain.closeRequestedAt !== 0n) throw new MppProblem('session/channel-finalized', 'The payer asked to close this channel; it takes no more vouchers', { channelId, reason: 'close_requested' });
-    const state: ChannelState = {
-      channelId, payer: onChain.payer, signer: onChain.signer, deposit: onChain.deposit, settledOnChain: onChain.settled,
-      acceptedCumulative: onChain.settled, vouchers: new Map(), spent: onChain.settled, confirmed: onChain.settled, inFlight: 0, bySeller: new Map(), closing: false, finalized: false,
-    };
-    this.#channels.set(channelId, state);
-    return state;
-  }
-
-  async #read(channelId: Hex) {
+  /** The escrow's record; a channel that is gone, closed, ours not, or (for vouchers) being force-closed is refused. */
+  async #read(channelId: Hex, options: { closing: boolean }): Promise<OnChain> {
     const [payer, payee, token, authorizedSigner, deposit, settled, closeRequestedAt, finalized] = await this.#chain.publicClient.readContract({
       address: this.#escrow, abi: ESCROW_ABI, functionName: 'channels', args: [channelId],
     });
@@ -285,32 +247,52 @@ export class EvmSessions {
     if (getAddress(payee) !== this.#chain.walletClient.account.address || getAddress(token) !== getAddress(this.#chain.token.address)) {
       throw new MppProblem('verification-failed', 'The channel pays another payee or token', { reason: 'wrong_channel', channelId });
     }
-    return { payer: getAddress(payer), signer: getAddress(hexToBigInt(authorizedSigner) === 0n ? payer : authorizedSigner), deposit, settled, closeRequestedAt: BigInt(closeRequestedAt) };
+    const closeRequested = BigInt(closeRequestedAt) !== 0n;
+    // spec §"Voucher Verification": a pending forced close stops new vouchers.
+    if (closeRequested && !options.closing) throw new MppProblem('session/channel-finalized', 'The payer asked to close this channel; it takes no more vouchers', { channelId, reason: 'close_requested' });
+    return { payer: getAddress(payer), signer: getAddress(hexToBigInt(authorizedSigner) === 0n ? payer : authorizedSigner), deposit, settled, closeRequested };
   }
 
-  /** Verifies the voucher's signer first (spec: before any idempotent short-cut), then raises the accepted amount. */
-  async #accept(state: ChannelState, cumulative: bigint, voucherSignature: Hex): Promise<void> {
-    if (state.closing) throw new MppProblem('session/channel-finalized', 'The channel is closing', { channelId: state.channelId, reason: 'closing' });
-    if (cumulative > UINT128_MAX) throw new MppProblem('session/amount-exceeds-deposit', 'cumulativeAmount exceeds uint128', { channelId: state.channelId });
+  /** The signer is checked before anything else, idempotent short-cuts included (spec §"Voucher Verification"). */
+  async #checkSigner(voucher: Voucher, expected: Address): Promise<void> {
     let signer: Address;
     try {
-      if (hexToBigInt(parseSignature(voucherSignature).s) > HALF_ORDER) throw new Error('high s');
+      if (hexToBigInt(parseSignature(voucher.signature).s) > HALF_ORDER) throw new Error('high s');
       signer = await recoverTypedDataAddress({
         domain: voucherDomain(this.#chain.chainId, this.#escrow), types: VOUCHER_TYPES, primaryType: 'Voucher',
-        message: { channelId: state.channelId, cumulativeAmount: cumulative }, signature: voucherSignature,
+        message: { channelId: voucher.channelId, cumulativeAmount: voucher.cumulative }, signature: voucher.signature,
       });
     } catch {
-      throw new MppProblem('session/invalid-signature', 'The voucher signature could not be verified (or is not canonical: high s)', { channelId: state.channelId });
+      throw new MppProblem('session/invalid-signature', 'The voucher signature could not be verified (or is not canonical: high s)', { channelId: voucher.channelId });
     }
-    if (signer !== state.signer) throw new MppProblem('session/signer-mismatch', 'The voucher is not signed by the channel payer or its authorized signer', { channelId: state.channelId });
+    if (signer !== expected) throw new MppProblem('session/signer-mismatch', 'The voucher is not signed by the channel payer or its authorized signer', { channelId: voucher.channelId });
+  }
+
+  /** The stored state, created from the escrow's record the first time (everything settled counts as spent). */
+  #current(stored: ChannelState | undefined, channelId: Hex, onChain: OnChain): ChannelState {
+    if (stored?.finalized) throw new MppProblem('session/channel-finalized', 'The channel is closed', { channelId });
+    if (stored?.closing) throw new MppProblem('session/channel-finalized', 'The channel is closing', { channelId, reason: 'closing' });
+    const state: ChannelState = stored ?? {
+      channelId, payer: onChain.payer, signer: onChain.signer, deposit: onChain.deposit, settledOnChain: onChain.settled,
+      acceptedCumulative: onChain.settled, vouchers: {}, spent: onChain.settled, confirmed: onChain.settled, inFlight: 0, bySeller: {}, closing: false, finalized: false,
+    };
+    // A top-up raises the deposit.
+    state.deposit = onChain.deposit;
+    return state;
+  }
+
+  /** Raises the accepted amount (a voucher at or below it changes nothing but is kept for close). */
+  #accept(state: ChannelState, voucher: Voucher): void {
+    const { cumulative, channelId } = voucher;
+    if (cumulative > UINT128_MAX) throw new MppProblem('session/amount-exceeds-deposit', 'cumulativeAmount exceeds uint128', { channelId });
     if (cumulative <= state.acceptedCumulative) {
-      if (cumulative >= state.confirmed) state.vouchers.set(cumulative, voucherSignature);
+      if (cumulative >= state.confirmed) state.vouchers[cumulative.toString()] = voucher.signature;
       return;
     }
-    if (cumulative - state.acceptedCumulative < this.#minDelta) throw new MppProblem('session/delta-too-small', `Vouchers must rise by at least ${this.#minDelta}`, { channelId: state.channelId });
-    if (cumulative > state.deposit) throw new MppProblem('session/amount-exceeds-deposit', `The voucher (${cumulative}) exceeds the deposit (${state.deposit}); top up first`, { channelId: state.channelId, deposit: state.deposit.toString() });
+    if (cumulative - state.acceptedCumulative < this.#minDelta) throw new MppProblem('session/delta-too-small', `Vouchers must rise by at least ${this.#minDelta}`, { channelId });
+    if (cumulative > state.deposit) throw new MppProblem('session/amount-exceeds-deposit', `The voucher (${cumulative}) exceeds the deposit (${state.deposit}); top up first`, { channelId, deposit: state.deposit.toString() });
     state.acceptedCumulative = cumulative;
-    state.vouchers.set(cumulative, voucherSignature);
+    state.vouchers[cumulative.toString()] = voucher.signature;
   }
 
   #receipt(state: ChannelState, challengeId: string, extra: { units?: number; txHash?: Hash }): MppReceipt {
@@ -321,18 +303,35 @@ export class EvmSessions {
       ...(extra.units !== undefined ? { units: extra.units } : {}), ...(extra.txHash ? { txHash: extra.txHash } : {}),
     };
   }
+}
 
-  /** Runs `task` after every earlier task of the same channel. */
-  async #serialized<T>(channelId: Hex, task: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(channelId) ?? Promise.resolve();
-    const run = previous.catch(() => {}).then(task);
-    this.#locks.set(channelId, run);
-    try {
-      return await run;
-    } finally {
-      if (this.#locks.get(channelId) === run) this.#locks.delete(channelId);
-    }
+function voucherOf(payload: { channelId: string; cumulativeAmount: string; signature: string }): Voucher {
+  return { channelId: payload.channelId.toLowerCase() as Hex, cumulative: BigInt(payload.cumulativeAmount), signature: payload.signature as Hex };
+}
+
+/** The smallest signed voucher covering every delivered call (none needed when nothing new was delivered). */
+function finalVoucher(state: ChannelState): { amount: bigint; signature: Hex } {
+  if (state.confirmed <= state.settledOnChain) return { amount: state.settledOnChain, signature: '0x' };
+  const covering = Object.keys(state.vouchers).map(BigInt).filter((amount) => amount >= state.confirmed);
+  // `confirmed` never exceeds an accepted voucher, and vouchers at or above it are kept, so one exists.
+  if (covering.length === 0) throw new Error(`channel ${state.channelId}: no voucher covers ${state.confirmed}`);
+  const best = covering.reduce((a, b) => (a < b ? a : b));
+  return { amount: best, signature: state.vouchers[best.toString()]! };
+}
+
+/** Splits what the close moved by seller; anything authorized beyond the calls goes to the closing offer's seller. */
+function settlementOf(state: ChannelState, final: bigint, txHash: Hash, offer: MppOffer): SessionSettlement {
+  const moved = final - state.settledOnChain;
+  const refundedMicros = state.deposit - final;
+  if (moved <= 0n) return { channelId: state.channelId, txHash, payer: state.payer, bySeller: [], refundedMicros };
+  const bySeller = Object.values(state.bySeller).map((s) => ({ ...s }));
+  const attributed = bySeller.reduce((sum, s) => sum + s.micros, 0n);
+  if (moved > attributed) {
+    const closing = bySeller.find((s) => s.offer.sellerId === offer.sellerId);
+    if (closing) closing.micros += moved - attributed;
+    else bySeller.push({ offer, micros: moved - attributed, calls: 0 });
   }
+  return { channelId: state.channelId, txHash, payer: state.payer, bySeller: bySeller.filter((s) => s.micros > 0n), refundedMicros };
 }
 
 function malformed(): MppProblem {

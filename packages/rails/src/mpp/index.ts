@@ -12,6 +12,7 @@ export const MPP_RAIL_ACCOUNT = railAccountId('mpp');
 export { EIP3009_ABI, RECEIPT_TIMEOUT_MS, mppChainFromRpc, type Eip3009Token, type MppEvmChain } from './evm-chain.ts';
 export { EvmCharge, chargeRequest, type ChargeSettlement, type VerifiedCharge } from './evm-charge.ts';
 export { EvmSessions, type EvmSessionsOptions, type SessionCharge, type SessionSettlement } from './evm-session.ts';
+export { MemoryChannelStore, SqlChannelStore, type ChannelState, type ChannelStore } from './channel-store.ts';
 export { ESCROW_ABI, VOUCHER_TYPES, voucherDomain, channelIdOf } from './escrow/abi.ts';
 export { httpResponse, payOverHttp, paysWithMpp, PROBLEM_CONTENT_TYPE } from './http.ts';
 export { MppProblem, MPP_PROBLEM_BASE, type MppProblemDetails, type MppProblemKind } from './problems.ts';

@@ -99,7 +99,7 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
   /** Takes the money; throws an `MppProblem` when a charge cannot be settled (withhold the answer then). */
   async settle(hold: MppHold): Promise<MppSettlement> {
     if (hold.pending.intent === 'session') {
-      const receipt = hold.pending.reserved.keep();
+      const receipt = await hold.pending.reserved.keep();
       return { rail: this.rail, holdId: hold.id, outcome: 'settled', amountMicros: hold.amountMicros, reference: hold.pending.reserved.channelId, replay: false, receipt };
     }
     const { verified } = hold.pending;
@@ -127,7 +127,7 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
 
   async void(hold: MppHold, _reason: string): Promise<MppSettlement> {
     // A charge's authorization is simply never submitted; it expires unused with the challenge.
-    if (hold.pending.intent === 'session') hold.pending.reserved.giveBack();
+    if (hold.pending.intent === 'session') await hold.pending.reserved.giveBack();
     return { rail: this.rail, holdId: hold.id, outcome: 'voided', amountMicros: 0n, replay: false };
   }
 

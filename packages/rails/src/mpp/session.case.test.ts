@@ -16,7 +16,14 @@ import { startLocalChain, type LocalChain, type TestAccount } from '../chain/ind
 import { ESCROW_ABI, VOUCHER_TYPES, voucherDomain } from './escrow/abi.ts';
 import { payOverHttp } from './http.ts';
 import { evmSession } from './session-client.ts';
-import { mppRig, testOffer, type MppRig } from './testing.ts';
+import { mppRig, testOffer, TEST_REALM, TEST_SECRET, type MppRig } from './testing.ts';
+import { RailEarnings } from '../earnings.ts';
+import { ChallengeBook } from './challenges.ts';
+import { SqlChannelStore } from './channel-store.ts';
+import { EvmCharge } from './evm-charge.ts';
+import { EvmSessions } from './evm-session.ts';
+import { MppSeller } from './seller.ts';
+import { SqlSingleUse } from './single-use.ts';
 
 const PRICE = 2_500n;
 const DEPOSIT = 100_000n;
@@ -35,7 +42,8 @@ describe('mpp session on the local chain', () => {
       let rig: MppRig;
       let upstreamCalls = 0;
       const offer = testOffer({ amountMicros: PRICE, intents: ['session'] });
-      const handle = (request: Request) => payOverHttp(rig.seller, request, offer, async () => {
+      let seller: MppSeller;
+      const handle = (request: Request) => payOverHttp(seller, request, offer, async () => {
         upstreamCalls += 1;
         return request.url.endsWith('/fail') ? new Response('boom', { status: 503 }) : Response.json({ n: upstreamCalls });
       });
@@ -65,6 +73,7 @@ describe('mpp session on the local chain', () => {
         db = await engine.open();
         tg = await openTollgate({ db });
         rig = await mppRig(chain, tg);
+        seller = rig.seller;
       });
       after(async () => {
         await assertTollgateHealthy(tg);
@@ -143,7 +152,10 @@ describe('mpp session on the local chain', () => {
         assert.equal(upstreamCalls, calls + 11);
         const spent = answers.map((a) => BigInt((Receipt.fromResponse(a) as Receipt.Receipt & { spent: string }).spent)).sort((a, b) => (a < b ? -1 : 1));
         assert.equal(spent.at(-1), 12n * PRICE, 'twelve calls, twelve prices');
-        assert.equal(new Set(spent).size, 10, 'each call charged once');
+        // Every call was charged: the highest voucher (12 prices) is used up, so replaying it buys nothing more.
+        const replayHighest = await local('http://seller.test/search', { headers: { authorization: vouchers[0]! } });
+        assert.equal(replayHighest.status, 402);
+        assert.equal((await replayHighest.json()).type, 'https://paymentauth.org/problems/session/insufficient-balance');
       });
 
       test('a failed call is not charged, not per call and not at close (the close settles the voucher that covers the delivered calls)', async () => {
@@ -161,6 +173,29 @@ describe('mpp session on the local chain', () => {
         assert.equal((await close(mppx)).status, 200);
         assert.equal(await chain.tokenBalance(rig.server.address), serverBefore + 2n * PRICE);
         assert.equal(await chain.tokenBalance(account.address), 1_000_000n - 2n * PRICE);
+      });
+
+      test('a restarted gateway (new process, same database) continues the channel where it was and closes it', async () => {
+        const { account, mppx } = await payer();
+        const serverBefore = await chain.tokenBalance(rig.server.address);
+        for (let i = 0; i < 3; i++) assert.equal((await mppx.fetch('http://seller.test/search')).status, 200);
+        const before = seller;
+        seller = new MppSeller({
+          book: new ChallengeBook({ realm: TEST_REALM, secretKey: TEST_SECRET, challengeTtlSeconds: 300 }),
+          chain: rig.chain, charge: new EvmCharge(rig.chain),
+          sessions: new EvmSessions({ chain: rig.chain, escrow: rig.escrow, store: new SqlChannelStore(db) }),
+          earnings: new RailEarnings({ tg }), singleUse: new SqlSingleUse(db),
+        });
+        try {
+          const fourth = await mppx.fetch('http://seller.test/search');
+          assert.equal(fourth.status, 200);
+          assert.equal((Receipt.fromResponse(fourth) as Receipt.Receipt & { spent: string }).spent, String(4n * PRICE), 'the spent amount survived');
+          assert.equal((await close(mppx)).status, 200);
+        } finally {
+          seller = before;
+        }
+        assert.equal(await chain.tokenBalance(rig.server.address), serverBefore + 4n * PRICE);
+        assert.equal(await chain.tokenBalance(account.address), 1_000_000n - 4n * PRICE);
       });
 
       test("the payer's forced close: requestClose stops vouchers, withdraw after the grace period refunds the unsettled deposit", async () => {

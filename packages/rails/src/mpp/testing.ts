@@ -14,6 +14,7 @@ import { EvmCharge } from './evm-charge.ts';
 import { EvmSessions } from './evm-session.ts';
 import { MppSeller, type MppLogger } from './seller.ts';
 import { SqlSingleUse } from './single-use.ts';
+import { SqlChannelStore } from './channel-store.ts';
 import type { MppOffer } from './outcome.ts';
 
 export const TEST_REALM = 'tollgate.test';
@@ -46,7 +47,7 @@ export async function mppRig(chain: LocalChain, tg: Tollgate | undefined, option
     book: new ChallengeBook({ realm: TEST_REALM, secretKey: TEST_SECRET, challengeTtlSeconds: options.challengeTtlSeconds ?? 300, ...(options.now ? { now: options.now } : {}) }),
     chain: mppChain,
     charge: new EvmCharge(mppChain),
-    sessions: new EvmSessions({ chain: mppChain, escrow }),
+    sessions: new EvmSessions({ chain: mppChain, escrow, ...(tg ? { store: new SqlChannelStore(tg.db) } : {}) }),
     ...(tg ? { earnings: new RailEarnings({ tg, currency: 'USD' }), singleUse: new SqlSingleUse(tg.db) } : {}),
     logger,
   });

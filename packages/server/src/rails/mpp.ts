@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { TollgateError, quote, type Service, type Tollgate } from '@tollgate/core';
 import { RailEarnings } from '@tollgate/rails';
-import { ChallengeBook, EvmCharge, EvmSessions, MppPayer, MppSeller, SqlSingleUse, mppChainFromRpc, type MppEvmChain, type MppIntent, type MppLogger, type MppOffer } from '@tollgate/rails/mpp';
+import { ChallengeBook, EvmCharge, EvmSessions, MppPayer, MppSeller, SqlChannelStore, SqlSingleUse, mppChainFromRpc, type MppEvmChain, type MppIntent, type MppLogger, type MppOffer } from '@tollgate/rails/mpp';
 
 export interface MppEdge {
   seller: MppSeller;
@@ -39,7 +39,8 @@ export interface MppEdgeOptions {
 
 export function createMppEdge(options: MppEdgeOptions): MppEdge {
   if (options.chain.token.decimals !== 6) throw new Error('mpp: the token must have 6 decimals (one base unit = one Tollgate micro-unit)');
-  const sessions = options.escrow ? new EvmSessions({ chain: options.chain, escrow: options.escrow }) : undefined;
+  // Channel accounting in the database: every process serializes on a channel, and a restart loses nothing.
+  const sessions = options.escrow ? new EvmSessions({ chain: options.chain, escrow: options.escrow, store: new SqlChannelStore(options.tg.db) }) : undefined;
   const seller = new MppSeller({
     book: new ChallengeBook({ realm: options.realm, secretKey: options.secretKey, challengeTtlSeconds: options.challengeTtlSeconds ?? 300, ...(options.now ? { now: options.now } : {}) }),
     chain: options.chain,
