@@ -150,11 +150,12 @@ describe('dashboard in chromium', { skip }, () => {
     assert.equal(await page.getByTestId('approval-count').count(), 0);
 
     // Denied in the page: the waiting client gets approval_denied, and nothing is charged.
-    const denied = pay('/proxy/research/research', { method: 'POST', reason: 'one more deep dive', idempotencyKey: 'e2e-deny-1' });
+    // The refusal is awaited at once, so its rejection is handled whenever it arrives.
+    const denied = refusedWith(pay('/proxy/research/research', { method: 'POST', reason: 'one more deep dive', idempotencyKey: 'e2e-deny-1' }), 'approval_denied');
     const second = page.locator('[data-approval-id]').first();
     await second.waitFor();
     await second.getByRole('button', { name: 'Deny' }).click();
-    await refusedWith(denied, 'approval_denied');
+    await denied;
     await page.getByRole('cell', { name: /denied/ }).first().waitFor();
   });
 
