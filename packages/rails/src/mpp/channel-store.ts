@@ -39,6 +39,8 @@ export interface ChannelState {
   /** By seller id. */
   bySeller: Record<string, SellerSpend>;
   closing: boolean;
+  /** When the pending close was submitted (ms since the epoch). */
+  closingSinceMs?: number;
   finalized: boolean;
 }
 

@@ -31,6 +31,9 @@ const OpenPayload = z.object({
 });
 const VoucherPayload = z.object({ action: z.enum(['voucher', 'close']), channelId: bytes32(), cumulativeAmount: amount(), signature: signature() });
 
+/** A close still unrecorded after this long is taken as abandoned (its process died) and may be retried. */
+export const CLOSE_RETRY_AFTER_MS = 2 * RECEIPT_TIMEOUT_MS;
+
 /** Half the secp256k1 order: signatures above it are malleable twins and refused, as on chain. */
 const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
@@ -189,10 +192,12 @@ export class EvmSessions {
     const onChain = await this.#read(channelId, { closing: true });
     await this.#checkSigner(voucher, onChain.signer);
     const final = await this.#store.update(channelId, (stored) => {
-      const state = this.#current(stored, channelId, onChain);
+      // A close left half-done long ago (its process died before recording it) may be tried again.
+      const state = this.#current(stored, channelId, onChain, { retryClose: true });
       this.#accept(state, voucher);
       if (state.inFlight > 0) throw new MppProblem('session/transaction-reverted', 'Calls on this channel are still running; close after they finish', { channelId, reason: 'calls_in_flight' });
       state.closing = true;
+      state.closingSinceMs = Date.now();
       return { state, result: finalVoucher(state) };
     });
     let txHash: Hash;
@@ -269,9 +274,10 @@ export class EvmSessions {
   }
 
   /** The stored state, created from the escrow's record the first time (everything settled counts as spent). */
-  #current(stored: ChannelState | undefined, channelId: Hex, onChain: OnChain): ChannelState {
+  #current(stored: ChannelState | undefined, channelId: Hex, onChain: OnChain, options: { retryClose?: boolean } = {}): ChannelState {
     if (stored?.finalized) throw new MppProblem('session/channel-finalized', 'The channel is closed', { channelId });
-    if (stored?.closing) throw new MppProblem('session/channel-finalized', 'The channel is closing', { channelId, reason: 'closing' });
+    const stale = stored?.closingSinceMs !== undefined && Date.now() - stored.closingSinceMs > CLOSE_RETRY_AFTER_MS;
+    if (stored?.closing && !(options.retryClose && stale)) throw new MppProblem('session/channel-finalized', 'The channel is closing', { channelId, reason: 'closing' });
     const state: ChannelState = stored ?? {
       channelId, payer: onChain.payer, signer: onChain.signer, deposit: onChain.deposit, settledOnChain: onChain.settled,
       acceptedCumulative: onChain.settled, vouchers: {}, spent: onChain.settled, confirmed: onChain.settled, inFlight: 0, bySeller: {}, closing: false, finalized: false,
