@@ -164,6 +164,13 @@ describe('MPP through the gateway', () => {
         assert.equal(required.httpStatus, 402);
         assert.equal(typeof required.challenges[0]!.request, 'object', 'the request is native JSON on MCP');
 
+        // Malformed credentials in _meta are tool errors naming the problem, never a protocol error or a crash.
+        for (const credential of [null, 'Payment abc', 42, [], {}, { challenge: 'x', payload: {} }, { challenge: { ...required.challenges[0], id: '' }, payload: {} },
+          { challenge: required.challenges[0], payload: { type: 'authorization' } }, { challenge: { ...required.challenges[0], request: 'zz' }, payload: {} }]) {
+          const result = await plain.callTool({ name: 'demo__echo', arguments: { text: 'hi' }, _meta: { [MPP_META.credential]: credential } });
+          assert.equal(result.isError, true, JSON.stringify(credential));
+          assert.match(JSON.stringify(result.structuredContent), /paymentauth\.org\/problems\//);
+        }
         const paying = McpClient.wrap(new Client({ name: 'paying', version: '1.0.0' }), { methods: [chargeMethod(account)] });
         await paying.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
         const paid = await paying.callTool({ name: 'demo__echo', arguments: { text: 'hello' } }) as { content: { text: string }[]; receipt?: { reference: string; challengeId: string } };
