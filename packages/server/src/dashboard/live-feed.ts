@@ -3,7 +3,8 @@
  * What the dashboard's server-sent-events streams carry: every new audit record (a call finished or
  * was refused) and the set of pending approvals. One poller per process reads the database while at
  * least one stream is open, so the feed sees calls made by every process on the same database, not
- * only this one's: new records by `seq` (the primary key, one range read), pending approvals through
+ * only this one's: new records by `seq` (the primary key, one range read; appends lock the chain
+ * head, so records become visible in `seq` order and a cursor misses none), pending approvals through
  * the `approvals_pending_expiry` partial index, re-read in full only when the set of ids changed.
  */
 import type { Db } from '@tollgate/core';
@@ -110,6 +111,8 @@ export class LiveFeed {
   #pendingKey = '';
   #pending: FeedApproval[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #starting: Promise<void> | undefined;
+  #busy = false;
   #polling: Promise<void> = Promise.resolve();
   readonly #onError: (error: unknown) => void;
   #closed: () => void = () => {};
@@ -130,31 +133,46 @@ export class LiveFeed {
 
   /** Adds a subscriber, sends it the pending approvals in its scope, and starts polling if needed. */
   async subscribe(subscriber: FeedSubscriber): Promise<() => void> {
-    if (this.#subscribers.size === 0) {
-      await this.#polling;
-      this.#lastSeq = undefined;
-      this.#pendingKey = '';
-      await this.#poll();
-      this.#timer = setInterval(() => {
-        this.#polling = this.#poll().catch(this.#onError);
-      }, this.#pollMs);
-      this.#timer.unref();
-    }
     this.#subscribers.add(subscriber);
+    try {
+      // Concurrent first subscribers share one start, so there is only ever one timer.
+      if (!this.#timer) await (this.#starting ??= this.#start().finally(() => (this.#starting = undefined)));
+    } catch (error) {
+      this.#subscribers.delete(subscriber);
+      throw error;
+    }
     subscriber.onApprovals(this.#pending.filter((a) => inScope(subscriber.scope, a)));
     return () => {
       this.#subscribers.delete(subscriber);
-      if (this.#subscribers.size === 0 && this.#timer) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
-      }
+      if (this.#subscribers.size === 0) this.#stopTimer();
     };
+  }
+
+  async #start(): Promise<void> {
+    await this.#polling;
+    this.#lastSeq = undefined;
+    this.#pendingKey = '';
+    this.#pending = [];
+    await this.#poll();
+    this.#timer ??= setInterval(() => {
+      if (this.#subscribers.size === 0) this.#stopTimer();
+      // A slow poll is not overlapped: two polls from one cursor would deliver a call twice.
+      else if (!this.#busy) {
+        this.#busy = true;
+        this.#polling = this.#poll().catch(this.#onError).finally(() => (this.#busy = false));
+      }
+    }, this.#pollMs);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Stops polling (server shutdown); open streams end on their own. */
   async close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTimer();
     this.#subscribers.clear();
     this.#closed();
     await this.#polling;
