@@ -42,6 +42,7 @@ export function Audit({ ctx, query }: { ctx: PageContext; query: URLSearchParams
     return page.records;
   }, [key, ctx.org?.id]);
   const [exportError, setExportError] = useState<unknown>();
+  const services = useLoad(() => get<{ items: { slug: string }[] }>('/v1/services'), []);
   const records = [...(first.data ?? []), ...pages.flat()];
 
   const apply = (e: Event) => {
@@ -84,7 +85,13 @@ export function Audit({ ctx, query }: { ctx: PageContext; query: URLSearchParams
           <form onSubmit={apply} class="form-grid filters" aria-label="Filter calls">
             {input('taskId', 'Task')}
             {input('agentId', 'Agent')}
-            {input('service', 'Service')}
+            <div class="field">
+              <label for="f-service">Service</label>
+              <select id="f-service" value={draft.service} onChange={(e) => setDraft({ ...draft, service: (e.target as HTMLSelectElement).value })}>
+                <option value="">Any</option>
+                {(services.data?.items ?? []).map((s) => <option key={s.slug} value={s.slug}>{s.slug}</option>)}
+              </select>
+            </div>
             <div class="field">
               <label for="f-outcome">Outcome</label>
               <select id="f-outcome" value={draft.outcome} onChange={(e) => setDraft({ ...draft, outcome: (e.target as HTMLSelectElement).value })}>

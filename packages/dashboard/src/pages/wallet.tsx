@@ -71,11 +71,23 @@ export function Wallet({ ctx }: { ctx: PageContext }) {
   const [picked, setPicked] = useState('');
   const ownerId = picked || owners[0]?.id || '';
   const balance = useLoad(() => (ownerId ? get<Balance>(`/v1/wallets/${encodeURIComponent(ownerId)}`) : Promise.resolve(undefined)), [ownerId]);
-  const transfers = useLoad(() => (ownerId ? get<{ transfers: Transfer[] }>(`/v1/wallets/${encodeURIComponent(ownerId)}/transfers`, { limit: 50 }) : Promise.resolve(undefined)), [ownerId, balance.data?.availableMicros]);
+  const transfersPath = `/v1/wallets/${encodeURIComponent(ownerId)}/transfers`;
+  const [older, setOlder] = useState<{ transfers: Transfer[]; next?: string | undefined }>({ transfers: [] });
+  const transfers = useLoad(async () => {
+    if (!ownerId) return undefined;
+    const page = await get<{ transfers: Transfer[]; next?: string }>(transfersPath, { limit: 50 });
+    setOlder({ transfers: [], next: page.next });
+    return page;
+  }, [ownerId, balance.data?.availableMicros]);
+  const rows = [...(transfers.data?.transfers ?? []), ...older.transfers];
+  const more = async () => {
+    const page = await get<{ transfers: Transfer[]; next?: string }>(transfersPath, { limit: 50, before: older.next });
+    setOlder((o) => ({ transfers: [...o.transfers, ...page.transfers], next: page.next }));
+  };
   useReloadOnCalls(ctx.onCall, balance.reload);
   const account = `wallet:${ownerId}`;
   // A capture carries only its hold's id; the hold carries the call.
-  const callByHold = new Map((transfers.data?.transfers ?? []).filter((t) => typeof t.metadata.callId === 'string').map((t) => [t.id, t.metadata.callId as string]));
+  const callByHold = new Map(rows.filter((t) => typeof t.metadata.callId === 'string').map((t) => [t.id, t.metadata.callId as string]));
   const b = balance.data;
   return (
     <>
@@ -96,11 +108,11 @@ export function Wallet({ ctx }: { ctx: PageContext }) {
         </div>
         <div class="grid grid-main">
           <Card title="Transactions" flush>
-            {(transfers.data?.transfers.length ?? 0) === 0 ? <Empty title="No transactions yet" /> : (
+            {rows.length === 0 ? <Empty title="No transactions yet" /> : (
               <table>
                 <thead><tr><th>Time</th><th>What</th><th>Reference</th><th class="num">Amount</th></tr></thead>
                 <tbody>
-                  {transfers.data!.transfers.map((t) => {
+                  {rows.map((t) => {
                     const d = describe(t);
                     const incoming = t.creditAccountId === account;
                     const callId = callOf(t, callByHold);
@@ -118,6 +130,7 @@ export function Wallet({ ctx }: { ctx: PageContext }) {
                 </tbody>
               </table>
             )}
+            {older.next && <div style={{ padding: '12px 18px' }}><button type="button" class="small" onClick={more}>Load older transactions</button></div>}
           </Card>
           {ctx.session.role === 'admin' ? (
             <Card title="Top up"><TopUp ownerId={ownerId} onDone={balance.reload} /></Card>
