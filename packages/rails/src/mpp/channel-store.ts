@@ -41,6 +41,8 @@ export interface ChannelState {
   closing: boolean;
   /** When the pending close was submitted (ms since the epoch). */
   closingSinceMs?: number;
+  /** The block before that close, where its `Closed` event is looked for if the close was not recorded. */
+  closingFromBlock?: bigint;
   finalized: boolean;
 }
 

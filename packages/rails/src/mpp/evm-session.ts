@@ -188,9 +188,17 @@ export class EvmSessions {
     if (!parsed.success || parsed.data.action !== 'close') throw malformed();
     const voucher = voucherOf(parsed.data);
     const { channelId } = voucher;
+    const stored = await this.#store.get(channelId);
+    if (stored?.closing && !stored.finalized) {
+      // A close whose process died before recording it: if it landed, record it now from the escrow's event.
+      await this.#checkSigner(voucher, stored.signer);
+      const landed = await this.#closedOnChain(channelId, stored.closingFromBlock);
+      if (landed) return this.#recordClose(channelId, landed.settled, landed.txHash, offer, challengeId);
+    }
     // The payee may still close while the payer's forced close is pending (spec §"Forced Close").
     const onChain = await this.#read(channelId, { closing: true });
     await this.#checkSigner(voucher, onChain.signer);
+    const fromBlock = await this.#chain.publicClient.getBlockNumber();
     const final = await this.#store.update(channelId, (stored) => {
       // A close left half-done long ago (its process died before recording it) may be tried again.
       const state = this.#current(stored, channelId, onChain, { retryClose: true });
@@ -198,6 +206,7 @@ export class EvmSessions {
       if (state.inFlight > 0) throw new MppProblem('session/transaction-reverted', 'Calls on this channel are still running; close after they finish', { channelId, reason: 'calls_in_flight' });
       state.closing = true;
       state.closingSinceMs = Date.now();
+      state.closingFromBlock = fromBlock;
       return { state, result: finalVoucher(state) };
     });
     let txHash: Hash;
@@ -207,12 +216,23 @@ export class EvmSessions {
       await this.#store.update(channelId, (stored) => ({ state: { ...stored!, closing: false }, result: undefined }));
       throw error;
     }
+    return this.#recordClose(channelId, final.amount, txHash, offer, challengeId);
+  }
+
+  #recordClose(channelId: Hex, settled: bigint, txHash: Hash, offer: MppOffer, challengeId: string): Promise<{ receipt: MppReceipt; settlement: SessionSettlement }> {
     return this.#store.update(channelId, (stored) => {
       const state = stored!;
-      const settlement = settlementOf(state, final.amount, txHash, offer);
-      Object.assign(state, { finalized: true, closing: false, settledOnChain: final.amount });
+      const settlement = settlementOf(state, settled, txHash, offer);
+      Object.assign(state, { finalized: true, closing: false, settledOnChain: settled });
       return { state, result: { receipt: this.#receipt(state, challengeId, { txHash }), settlement } };
     });
+  }
+
+  /** The escrow's `Closed` event of this channel, if there is one. */
+  async #closedOnChain(channelId: Hex, fromBlock: bigint | undefined): Promise<{ settled: bigint; txHash: Hash } | undefined> {
+    const logs = await this.#chain.publicClient.getContractEvents({ address: this.#escrow, abi: ESCROW_ABI, eventName: 'Closed', args: { channelId }, fromBlock: fromBlock ?? 0n });
+    const log = logs[0];
+    return log?.args.settled !== undefined ? { settled: log.args.settled, txHash: log.transactionHash } : undefined;
   }
 
   async #submitClose(channelId: Hex, final: bigint, voucherSignature: Hex): Promise<Hash> {

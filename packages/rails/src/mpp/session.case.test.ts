@@ -198,6 +198,28 @@ describe('mpp session on the local chain', () => {
         assert.equal(await chain.tokenBalance(account.address), 1_000_000n - 4n * PRICE);
       });
 
+      test('a close that landed on chain but was never recorded (its process died) is recorded when close is tried again', async () => {
+        const { account, method, mppx } = await payer();
+        for (let i = 0; i < 2; i++) assert.equal((await mppx.fetch('http://seller.test/search')).status, 200);
+        const channelId = method.channel(rig.escrow)!.channelId;
+        const earned = await earnings();
+        const store = new SqlChannelStore(db);
+        // What a dying process leaves behind: the channel marked closing, the close mined, nothing recorded.
+        const fromBlock = await chain.publicClient.getBlockNumber();
+        await store.update(channelId, (s) => ({ state: { ...s!, closing: true, closingSinceMs: Date.now(), closingFromBlock: fromBlock }, result: undefined }));
+        const signature = await account.account.signTypedData({ domain: voucherDomain(chain.chainId, rig.escrow), types: VOUCHER_TYPES, primaryType: 'Voucher', message: { channelId, cumulativeAmount: 2n * PRICE } });
+        const hash = await chain.walletClient(rig.server).writeContract({ address: rig.escrow, abi: ESCROW_ABI, functionName: 'close', args: [channelId, 2n * PRICE, signature] });
+        await chain.publicClient.waitForTransactionReceipt({ hash });
+        assert.equal(await earnings(), earned, 'not recorded yet');
+        const refused = await mppx.fetch('http://seller.test/search');
+        assert.equal(refused.status, 410, 'the channel takes no vouchers meanwhile');
+        const closed = await close(mppx);
+        assert.equal(closed.status, 200);
+        assert.equal((Receipt.fromResponse(closed) as Receipt.Receipt & { txHash: string }).txHash, hash);
+        assert.equal(await earnings(), earned + 2n * PRICE);
+        assert.equal((await store.get(channelId))?.finalized, true);
+      });
+
       test("the payer's forced close: requestClose stops vouchers, withdraw after the grace period refunds the unsettled deposit", async () => {
         const { account, method, mppx } = await payer();
         assert.equal((await mppx.fetch('http://seller.test/search')).status, 200);
