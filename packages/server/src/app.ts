@@ -97,7 +97,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     ...(x402 ? { x402: x402.proxy } : {}),
     ...(upstreamPayments ? { upstreamPayments } : {}),
   });
-  const metering = createMetering({ tg, config, logger });
+  const metering = createMetering({ tg, config, logger, metrics });
   // An MPP payment (or a grantless call to a service that takes MPP) is answered before any grant is looked at.
   if (options.mpp) app.use('/proxy/*', mppProxy({ edge: options.mpp, services, limits: config, ...(options.fetch ? { fetch: options.fetch } : {}) }));
   // Metered first, so a quota refusal is metered too; the quota runs before the proxy authorizes.

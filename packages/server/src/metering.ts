@@ -17,10 +17,11 @@ import { openStripe, StripeCustomers, StripeMeterSink } from '@tollgate/rails/st
 import type { RouteDef } from './admin/route.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics/index.ts';
 import { PostgresQuotaStore, proxyQuota, QuotaUnitsSink, Quotas, quotaRoutes, RedisQuotaStore } from './quota/index.ts';
 import { openRedis } from './redis.ts';
 import { stripeCustomerRoutes } from './stripe-routes.ts';
-import { BufferedUsageSink, CompositeUsageSink, JsonLinesUsageSink, PostgresUsageSink, RedisStreamUsageSink, UsageExporter, usageExportRoutes } from './usage/index.ts';
+import { BufferedUsageSink, CompositeUsageSink, JsonLinesUsageSink, PostgresUsageSink, RedisStreamUsageSink, registerUsageMetrics, UsageExporter, usageExportRoutes } from './usage/index.ts';
 
 /** How often old Postgres quota windows are deleted, and how old they must be. */
 const QUOTA_PRUNE_INTERVAL_MS = 10 * 60_000;
@@ -40,7 +41,7 @@ export interface Metering {
   close(): Promise<void>;
 }
 
-export function createMetering(options: { tg: Tollgate; config: Config; logger: Logger }): Metering {
+export function createMetering(options: { tg: Tollgate; config: Config; logger: Logger; metrics?: Metrics }): Metering {
   const { tg, config, logger } = options;
   checkConfig(config);
   const redis = config.redisUrl ? openRedis(config.redisUrl, { logger }) : undefined;
@@ -50,10 +51,9 @@ export function createMetering(options: { tg: Tollgate; config: Config; logger: 
     ...(config.quotaLimit === undefined ? {} : { defaultLimit: { metric: config.quotaMetric, limit: BigInt(config.quotaLimit), windowSeconds: config.quotaWindowSeconds } }),
   });
   const onError = (sink: string) => (error: unknown) => logger.warn({ sink, err: (error as Error)?.message ?? String(error) }, 'usage sink failed; retrying');
-  const usage = new CompositeUsageSink([
-    new PostgresUsageSink(tg.db, { onError: onError('usage_events') }),
-    ...(config.usageJsonl ? [new BufferedUsageSink(new JsonLinesUsageSink(config.usageJsonl), { onError: onError('jsonl') })] : []),
-  ]);
+  const buffered: Record<string, BufferedUsageSink> = { usage_events: new PostgresUsageSink(tg.db, { onError: onError('usage_events') }) };
+  if (config.usageJsonl) buffered.jsonl = new BufferedUsageSink(new JsonLinesUsageSink(config.usageJsonl), { onError: onError('jsonl') });
+  const usage = new CompositeUsageSink(Object.values(buffered));
   const customers = new StripeCustomers(tg.db);
   const exportSinks: Record<string, UsageSink> = { 'quota-units': new QuotaUnitsSink(quotas) };
   if (config.stripeSecretKey && config.stripeMeterEventName) {
@@ -64,6 +64,7 @@ export function createMetering(options: { tg: Tollgate; config: Config; logger: 
     exportSinks[`redis:${config.usageRedisStream}`] = new RedisStreamUsageSink({ redis, stream: config.usageRedisStream, lengthMax: config.usageRedisStreamLengthMax });
   }
   const exporter = new UsageExporter({ db: tg.db, sinks: exportSinks, intervalMs: config.usageExportIntervalMs, logger });
+  if (options.metrics) registerUsageMetrics(options.metrics.registry, { buffered, exporter });
   return {
     usage, quotas, exporter, redis,
     proxyQuota: proxyQuota({ tg, quotas }),

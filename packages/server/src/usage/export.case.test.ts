@@ -47,6 +47,8 @@ for (const engine of testDatabases) {
         await eventually(async () => assert.equal((await exports())?.pending, 4, 'the captures wait in the outbox'), 10_000);
         const backlog = await exports();
         assert.ok((backlog?.failures ?? 0) >= 1 && /stripe unavailable/.test(backlog?.lastError ?? ''), JSON.stringify(backlog));
+        const failing = async () => Number((await (await fetch(`${gw.url}/metrics`)).text()).match(/^tollgate_usage_export_failing_attempts\{sink="stripe:tollgate_spend"\} (\d+)$/m)?.[1] ?? -1);
+        assert.ok((await failing()) >= 1, 'the metric shows the sink failing');
         stripe.failNext({ status: 500 }, { status: 429, retryAfterSeconds: 1 });
         stripe.down = false;
         const second = await paidCalls(gw, token, 3);
@@ -60,6 +62,8 @@ for (const engine of testDatabases) {
           const caughtUp = await exports();
           assert.deepEqual(caughtUp && [caughtUp.pending, caughtUp.failures, caughtUp.rejected], [0, 0, 0], 'caught up, no failures left, nothing set aside');
         });
+        await eventually(async () => assert.equal(await failing(), 0, 'and healthy again'));
+        assert.match(await (await fetch(`${gw.url}/metrics`)).text(), /^tollgate_usage_sink_dropped\{sink="usage_events"\} 0$/m);
 
         if (stream) {
           const redis = openRedis(redisTestUrl()!);

@@ -23,3 +23,4 @@ export { UsageExporter, EXPORT_INTERVAL_MS, type UsageExporterOptions, type Sink
 export { backoffDelayMs, BACKOFF_BASE_MS, BACKOFF_DELAY_MS_MAX, type BackoffOptions } from './backoff.ts';
 export { deliver, PartialDelivery } from './deliver.ts';
 export { usageExportRoutes } from './routes.ts';
+export { registerUsageMetrics } from './metrics.ts';
