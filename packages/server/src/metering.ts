@@ -23,8 +23,9 @@ import { openRedis } from './redis.ts';
 import { stripeCustomerRoutes } from './stripe-routes.ts';
 import { BufferedUsageSink, CompositeUsageSink, JsonLinesUsageSink, PostgresUsageSink, RedisStreamUsageSink, registerUsageMetrics, UsageExporter, usageExportRoutes } from './usage/index.ts';
 
-/** How often old Postgres quota windows are deleted, and how old they must be. */
+/** How often Postgres quota windows that are over are deleted, and how long after they ended. */
 const QUOTA_PRUNE_INTERVAL_MS = 10 * 60_000;
+const QUOTA_PRUNE_AFTER_SECONDS = 3_600;
 
 export interface Metering {
   /** Where the edges write observed usage. */
@@ -72,7 +73,7 @@ export function createMetering(options: { tg: Tollgate; config: Config; logger: 
     start() {
       const stopExport = exporter.start();
       const prune = quotaStore instanceof PostgresQuotaStore
-        ? setInterval(() => void quotaStore.prune(2 * config.quotaWindowSeconds + 3600).catch(() => {}), QUOTA_PRUNE_INTERVAL_MS).unref()
+        ? setInterval(() => void quotaStore.prune(QUOTA_PRUNE_AFTER_SECONDS).catch(() => {}), QUOTA_PRUNE_INTERVAL_MS).unref()
         : undefined;
       return async () => {
         clearInterval(prune);

@@ -46,9 +46,12 @@ export class PostgresQuotaStore implements QuotaStore {
     );
   }
 
-  /** Deletes windows that ended more than `olderThanSeconds` ago. */
-  async prune(olderThanSeconds: number): Promise<number> {
-    const rows = await this.db.query(`DELETE FROM quota_counters WHERE window_start_ms < ${NOW_MS} - $1::bigint RETURNING 1`, [BigInt(olderThanSeconds) * 1000n]);
+  /** Deletes windows that ended more than `endedSecondsAgo` ago (each row by its own window length). */
+  async prune(endedSecondsAgo: number): Promise<number> {
+    const rows = await this.db.query(
+      `DELETE FROM quota_counters WHERE window_start_ms + split_part(metric, ':', 2)::bigint * 1000 < ${NOW_MS} - $1::bigint RETURNING 1`,
+      [BigInt(endedSecondsAgo) * 1000n],
+    );
     return rows.length;
   }
 }

@@ -152,11 +152,13 @@ for (const engine of testDatabases) {
       assert.equal(await codeOf(quotas.check('usr_late')), 'quota_exceeded');
     });
 
-    test('old windows are pruned', async () => {
+    test('windows that are over are pruned; a long window still running is kept', async () => {
       const store = new PostgresQuotaStore(db);
-      await db.query("INSERT INTO quota_counters (principal_id, metric, window_start_ms, used) VALUES ('usr_old', 'calls:60', 1000, 5)");
+      const yearMs = 366 * DAY * 1000;
+      const yearStart = Math.floor(Date.now() / yearMs) * yearMs;
+      await db.query(`INSERT INTO quota_counters (principal_id, metric, window_start_ms, used) VALUES ('usr_old', 'calls:60', 1000, 5), ('usr_long', 'calls:${366 * DAY}', ${yearStart}, 5)`);
       assert.ok((await store.prune(3600)) >= 1);
-      assert.deepEqual(await db.query("SELECT * FROM quota_counters WHERE principal_id = 'usr_old'"), []);
+      assert.deepEqual(await db.query("SELECT principal_id FROM quota_counters WHERE principal_id IN ('usr_old', 'usr_long')"), [{ principal_id: 'usr_long' }]);
     });
   });
 }
