@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseSignature, toHex, type Address, type Hex } from 'viem';
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from '../x402/exact-evm.ts';
 import { compileSolidity, startLocalChain, type LocalChain, type TestAccount } from './index.ts';
 
-const AUTH_TYPES = {
-  TransferWithAuthorization: [
-    { name: 'from', type: 'address' },
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'validAfter', type: 'uint256' },
-    { name: 'validBefore', type: 'uint256' },
-    { name: 'nonce', type: 'bytes32' },
-  ],
-} as const;
+const AUTH_TYPES = TRANSFER_WITH_AUTHORIZATION_TYPES;
 
 describe('local chain', () => {
   let chain: LocalChain;
