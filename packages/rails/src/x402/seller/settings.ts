@@ -29,15 +29,21 @@ export const X402SettingsSchema = z.strictObject({
 export type X402Settings = z.output<typeof X402SettingsSchema>;
 export type X402SettingsInput = z.input<typeof X402SettingsSchema>;
 
+/** Parsed settings by the metadata object they came from (the registry caches resolved services). */
+const parsedSettings = new WeakMap<object, X402Settings>();
+
 /** The service's x402 setting, or undefined when it does not take x402. */
 export function x402SettingsOf(service: { slug: string; metadata: Record<string, unknown> }): X402Settings | undefined {
   const raw = service.metadata?.x402;
   if (raw === undefined || raw === null) return undefined;
+  const cached = typeof raw === 'object' ? parsedSettings.get(raw) : undefined;
+  if (cached) return cached;
   const parsed = X402SettingsSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new TollgateError('conflict', `service ${service.slug} has an invalid x402 setting: metadata.x402.${issue?.path.join('.')}: ${issue?.message}`, { service: service.slug, field: `metadata.x402.${issue?.path.join('.')}` });
   }
+  if (typeof raw === 'object') parsedSettings.set(raw, parsed.data);
   return parsed.data;
 }
 
