@@ -31,6 +31,11 @@ export async function payOverHttp(seller: MppSeller, request: Request, offer: Mp
   return httpResponse(outcome, new URL(request.url).pathname);
 }
 
+/** `WWW-Authenticate` values for the offer's fresh challenges (to add MPP to another rail's 402). */
+export function challengeHeaderValues(seller: MppSeller, offer: MppOffer, acceptPayment?: string | null): string[] {
+  return seller.challenges(offer, acceptPayment).map((challenge) => Challenge.serialize(challenge));
+}
+
 export function httpResponse(outcome: MppOutcome<Response>, instance?: string): Response {
   switch (outcome.type) {
     case 'challenge': {

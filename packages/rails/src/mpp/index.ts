@@ -14,7 +14,7 @@ export { EvmCharge, chargeRequest, type ChargeSettlement, type VerifiedCharge } 
 export { EvmSessions, type EvmSessionsOptions, type SessionCharge, type SessionSettlement } from './evm-session.ts';
 export { MemoryChannelStore, SqlChannelStore, type ChannelState, type ChannelStore } from './channel-store.ts';
 export { ESCROW_ABI, VOUCHER_TYPES, voucherDomain, channelIdOf } from './escrow/abi.ts';
-export { httpResponse, payOverHttp, paysWithMpp, PROBLEM_CONTENT_TYPE } from './http.ts';
+export { challengeHeaderValues, httpResponse, payOverHttp, paysWithMpp, PROBLEM_CONTENT_TYPE } from './http.ts';
 export { MppProblem, MPP_PROBLEM_BASE, type MppProblemDetails, type MppProblemKind } from './problems.ts';
 export { MppSeller, type MppSellerOptions } from './seller.ts';
 export { MppRail, type MppAuthorizeRequest, type MppHold, type MppLogger, type MppRailOptions, type MppSettlement } from './mpp-rail.ts';

@@ -7,6 +7,8 @@
  *   settlement.
  * - no `Authorization` at all, to a service that takes MPP → 402 with its MPP challenges (the
  *   grantless way in); any other request (a grant token, a service without MPP) → the normal proxy.
+ * - an x402 payment (`PAYMENT-SIGNATURE` / `X-PAYMENT`) is the x402 rail's; a service that takes
+ *   both answers an unpaid request with x402's 402 plus the MPP challenges (the client picks).
  *
  * The upstream is called the way the proxy calls it (same header rules, bounded body, timeouts);
  * a 5xx or an unreachable upstream is not charged.
@@ -14,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { TollgateError, type ResolvedService, type ServiceRegistry } from '@tollgate/core';
-import { isPaymentAuthorization, payOverHttp } from '@tollgate/rails/mpp';
+import { challengeHeaderValues, isPaymentAuthorization, payOverHttp } from '@tollgate/rails/mpp';
 import type { AppEnv } from '../env.ts';
 import { problemResponse } from '../middleware/problem/index.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
@@ -35,7 +37,7 @@ export function mppProxy(options: MppProxyOptions): MiddlewareHandler<AppEnv> {
     const request = c.req.raw;
     const authorization = request.headers.get('authorization');
     const pays = isPaymentAuthorization(authorization);
-    if (authorization !== null && !pays) return next();
+    if ((authorization !== null && !pays) || request.headers.has('payment-signature') || request.headers.has('x-payment')) return next();
     const url = new URL(request.url);
     const match = PROXY_PATH.exec(url.pathname);
     if (!match) return pays ? refuse('not_found', `no service at ${url.pathname.slice(0, 100)}`) : next();
@@ -54,6 +56,15 @@ export function mppProxy(options: MppProxyOptions): MiddlewareHandler<AppEnv> {
     if (!offer) {
       if (!pays) return next();
       return refuse('invalid_request', `${slug} does not take MPP payments for ${method} ${path} (use a grant token)`, { service: slug });
+    }
+    if (!pays && service.metadata.x402 !== undefined) {
+      await next();
+      if (c.res.status === 402 && !c.res.headers.has('www-authenticate')) {
+        const headers = new Headers(c.res.headers);
+        for (const value of challengeHeaderValues(options.edge.seller, offer, request.headers.get('accept-payment'))) headers.append('www-authenticate', value);
+        c.res = new Response(c.res.body, { status: 402, statusText: c.res.statusText, headers });
+      }
+      return;
     }
     return payOverHttp(options.edge.seller, request, offer, () => forward(options, resolved, request, method, `${path}${url.search}`));
   };

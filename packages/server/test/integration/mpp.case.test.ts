@@ -71,13 +71,16 @@ describe('MPP through the gateway', () => {
         buyerWallet = await chain.newAccount();
         await chain.mint(buyerWallet.address, 1_000_000n);
         const mppPayer = new MppPayer({ privateKey: buyerWallet.privateKey, tokens: [{ chainId: chain.chainId, address: chain.token.address, name: chain.token.name, version: chain.token.version }] });
-        built = createApp({ tg, config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0 }, logger: createLogger({ level: 'silent' }), mpp, upstreamPayers: [mppPayer] });
+        // x402 on too (its facilitator is never reached by these tests), for a service that takes both rails.
+        built = createApp({ tg, config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0, x402FacilitatorUrl: 'http://127.0.0.1:9' }, logger: createLogger({ level: 'silent' }), mpp, upstreamPayers: [mppPayer] });
         server = await startServer(built.app);
         upstream = await startUpstream();
         const fixed = [{ method: '*' as const, path: '/**', type: 'fixed' as const, price: '0.01' }];
         await built.services.create({ slug: 'paid', baseUrl: upstream.url, sellerId: SELLER, prices: fixed, credentials: { headers: { 'x-upstream-key': UPSTREAM_SECRET } }, metadata: { mpp: true } });
         await built.services.create({ slug: 'charge-only', baseUrl: upstream.url, sellerId: SELLER, prices: fixed, metadata: { mpp: { intents: ['charge'] } } });
         await built.services.create({ slug: 'plain', baseUrl: upstream.url, sellerId: SELLER, prices: fixed });
+        const x402 = { payTo: payee.address, network: `eip155:${chain.chainId}`, asset: chain.token.address, name: chain.token.name, version: chain.token.version };
+        await built.services.create({ slug: 'both', baseUrl: upstream.url, sellerId: SELLER, prices: fixed, metadata: { mpp: { intents: ['charge'] }, x402 } });
         await built.services.create({ slug: 'mpp-upstream', baseUrl: mppUpstream.url, sellerId: 'sel_elsewhere', prices: [{ type: 'fixed', price: '0.05' }], metadata: { payUpstream: ['mpp'] } });
         await built.services.create({ slug: 'demo', kind: 'mcp', mcp: { command: DEMO_MCP_COMMAND }, sellerId: SELLER, prices: fixed, timeoutMs: 5_000, metadata: { mpp: true } });
       });
@@ -133,6 +136,21 @@ describe('MPP through the gateway', () => {
         assert.equal(granted.status, 200);
         assert.equal(granted.headers.get('x-tollgate-charge'), '0.01');
         assert.equal(granted.headers.get('payment-receipt'), null);
+      });
+
+      test('a service that takes x402 and MPP: the unpaid 402 offers both; an x402 payment is left to the x402 rail; MPP pays', async () => {
+        const unpaid = await fetch(`${server.url}/proxy/both/fixed`);
+        assert.equal(unpaid.status, 402);
+        assert.ok(unpaid.headers.get('payment-required'), "x402's offer");
+        assert.match(unpaid.headers.get('www-authenticate') ?? '', /^Payment .*intent="charge"/, "MPP's challenge");
+        const x402Attempt = await fetch(`${server.url}/proxy/both/fixed`, { headers: { 'payment-signature': 'not-base64!' } });
+        assert.notEqual(x402Attempt.status, 200);
+        assert.doesNotMatch(x402Attempt.headers.get('www-authenticate') ?? '', /^Payment /, 'the MPP rail stayed out of it');
+        const account = await payer();
+        const mppx = Mppx.create({ polyfill: false, fetch: globalThis.fetch, methods: [chargeMethod(account)] });
+        const paid = await mppx.fetch(`${server.url}/proxy/both/fixed`);
+        assert.equal(paid.status, 200);
+        assert.ok(paid.headers.get('payment-receipt'));
       });
 
       test('HTTP session: open, ten calls, close — the escrow pays exactly what the ledger records', async () => {
