@@ -26,6 +26,8 @@ export function createX402Edge(options: { tg: Tollgate; config: Config; logger: 
   const seller = new X402Seller({ tg: options.tg, facilitator, onError, ...(config.chainRpcUrl ? { receipts: receiptReader(config.chainRpcUrl) } : {}) });
   // Settlements a previous process recorded but did not credit (it stopped in between).
   void seller.recordMissingEarnings().then((n) => { if (n > 0) options.logger.warn({ recorded: n }, 'credited x402 earnings missing after a restart'); }, onError);
+  // Settlements whose outcome was unknown when the previous process stopped.
+  if (config.chainRpcUrl) void seller.reconcileUnknown().then((c) => { if (c.settled + c.failed > 0) options.logger.warn(c, 'reconciled x402 settlements of unknown outcome'); }, onError);
   const proxy = new X402Proxy({ seller, limits: config, logger: options.logger, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
   return { seller, proxy };
 }

@@ -20,6 +20,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { mcpGatewayOf } from '../../src/mcp/index.ts';
+import { receiptReader } from '../../src/rails/x402.ts';
 import { eventually, startGateway, type Gateway } from './harness.ts';
 import { DEMO_MCP_COMMAND, earningsMicros } from './mcp-harness.ts';
 
@@ -283,30 +284,42 @@ describe('x402 seller side on a local chain', () => {
         assert.deepEqual(records.map((r) => r.errorCode), ['x402_settlement_failed']);
       });
 
-      test('unknown settlement outcome: content withheld and recorded as unknown; once mined, a retry gets the answer and the seller is paid once', async () => {
+      test('unknown settlement outcome: content withheld and recorded as unknown; once mined, the payment gets its answer once and the seller is paid once (on a retry, or reconciled in the background)', async () => {
         const header = await signedHeader('/later');
+        const other = await signedHeader('/later2');
         const earned = await agreedEarnings();
         await chain.testClient.setAutomine(false);
-        let response: Response;
+        let answers: Response[];
         try {
-          response = await pay('/later', header);
+          answers = await Promise.all([pay('/later', header), pay('/later2', other)]);
         } finally {
           await chain.testClient.setAutomine(true);
         }
-        assert.equal(response.status, 402);
-        assert.doesNotMatch(await response.text(), /content of/);
-        assert.equal(decode<PaymentRequired>(response.headers.get('payment-required')).error, 'settlement_pending');
-        const callId = response.headers.get('x-tollgate-call-id')!;
-        const records = await gw.tg.audit.history(callId);
-        assert.deepEqual(records.map((r) => r.errorCode), ['x402_settlement_unknown']);
+        for (const response of answers) {
+          assert.equal(response.status, 402);
+          assert.doesNotMatch(await response.text(), /content of/);
+          assert.equal(decode<PaymentRequired>(response.headers.get('payment-required')).error, 'settlement_pending');
+          const records = await gw.tg.audit.history(response.headers.get('x-tollgate-call-id')!);
+          assert.deepEqual(records.map((r) => r.errorCode), ['x402_settlement_unknown']);
+        }
         assert.equal(await earningsMicros(gw, SELLER), earned);
         await chain.testClient.mine({ blocks: 1 });
+        // The payer retries: the gateway reads the receipt, credits the seller and releases the answer.
         const retry = await pay('/later', header);
         assert.equal(retry.status, 200);
         assert.deepEqual(await retry.json(), { secret: `content of ${p('/later')}` });
         await eventually(async () => assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS));
-        assert.equal(upstream.hits.get(p('/later')), 1);
-        assert.equal((await pay('/later', header)).status, 402);
+        // Nobody retries the other: a reconciliation (as at start-up) settles it from its receipt.
+        const reconciler = new X402Seller({ tg: gw.tg, facilitator: new HTTPFacilitatorClient({ url: facilitatorServer.url }), receipts: receiptReader(chain.rpcUrl) });
+        assert.deepEqual(await reconciler.reconcileUnknown(), { settled: 1, failed: 0, unknown: 0 });
+        assert.equal(await earningsMicros(gw, SELLER), earned + 2n * PRICE_MICROS);
+        const late = await pay('/later2', other);
+        assert.equal(late.status, 200);
+        assert.deepEqual(await late.json(), { secret: `content of ${p('/later2')}` });
+        for (const [path, h] of [['/later', header], ['/later2', other]] as const) {
+          assert.equal((await pay(path, h)).status, 402);
+          assert.equal(upstream.hits.get(p(path)), 1);
+        }
       });
 
       test('MCP: PaymentRequired as a tool error, _meta x402/payment in, x402/payment-response out; a replay and a tool error are not paid', async () => {

@@ -13,6 +13,8 @@ export interface StoredAnswer {
   headers: Record<string, string>;
   /** base64; omitted when the answer was larger than the store keeps. */
   body?: string;
+  /** Kept back while the settlement's outcome was unknown, and not delivered since. */
+  withheld?: boolean;
   /** The settlement it was paid with (sent again as `PAYMENT-RESPONSE`). */
   settlement?: { success: boolean; transaction: string; network: string; payer?: string };
 }
@@ -106,6 +108,21 @@ export class X402Payments {
       `SELECT * FROM x402_payments WHERE status = 'settled' AND updated_at > now() - make_interval(hours => $1) ORDER BY updated_at LIMIT 10000`,
       [sinceHours],
     );
+    return rows.map(toRow);
+  }
+
+  /** Claims the delivery of a withheld answer: true for the one caller that gets it. */
+  async release(id: string): Promise<boolean> {
+    const rows = await this.#db.query<{ id: string }>(
+      `UPDATE x402_payments SET response = response - 'withheld', updated_at = now() WHERE id = $1 AND status = 'settled' AND response ? 'withheld' RETURNING id`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
+  /** Payments whose settlement was submitted with an unknown outcome, oldest first (at most 1,000). */
+  async unknown(): Promise<PaymentRow[]> {
+    const rows = await this.#db.query<Row>(`SELECT * FROM x402_payments WHERE status = 'unknown' AND tx_hash IS NOT NULL ORDER BY updated_at LIMIT 1000`);
     return rows.map(toRow);
   }
 

@@ -166,16 +166,19 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
     if (row.status === 'unknown') {
       const resolved = await this.#reconcile(row, hold);
       if (resolved !== 'settled') throw new X402Rejection('settlement_pending', `the settlement of this payment (tx ${row.txHash ?? 'not sent'}) has no known outcome yet; retry later`, 5);
-      // The answer was withheld while the outcome was unknown: the same payment now receives it.
-      const settled = await this.payments.get(row.id);
-      if (settled?.response && row.payloadDigest === digest) return settled.response;
+      row = (await this.payments.get(row.id)) ?? row;
+    }
+    // An answer withheld while the outcome was unknown goes, once, to the payment that bought it.
+    if (row.status === 'settled' && row.response?.withheld && row.payloadDigest === digest && (await this.payments.release(row.id))) {
+      const { withheld: _, ...answer } = row.response;
+      return answer;
     }
     if (row.status === 'settled' && sameRequest && row.response) return row.response;
     throw new X402Rejection('invalid_exact_evm_nonce_already_used', 'this payment was already used (send a payment-identifier to retry a paid request safely)');
   }
 
   /** Resolves an unknown settlement from its receipt: settled (earnings credited) or failed. */
-  async #reconcile(row: PaymentRow, hold: X402Hold): Promise<'settled' | 'failed' | 'unknown'> {
+  async #reconcile(row: PaymentRow, hold?: X402Hold): Promise<'settled' | 'failed' | 'unknown'> {
     if (!this.#receipts || !row.txHash) return 'unknown';
     const fate = await this.#receipts(row.txHash).catch(() => 'pending' as const);
     if (fate === 'pending') return 'unknown';
@@ -183,9 +186,21 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
       await this.payments.finish(row.id, 'failed', { errorReason: 'invalid_exact_evm_transaction_failed' });
       return 'failed';
     }
-    await this.#collect({ ...hold, id: row.id, amountMicros: row.amountMicros }, row.txHash);
+    if (hold) await this.#collect({ ...hold, id: row.id, amountMicros: row.amountMicros }, row.txHash);
+    else await this.#collectRow(row, 'reconciled from the chain');
     await this.payments.finish(row.id, 'settled', { txHash: row.txHash });
     return 'settled';
+  }
+
+  /**
+   * Resolves every payment whose settlement outcome is unknown from its receipt (needs `receipts`):
+   * mined → settled and the seller credited (the payer receives the answer on a retry); reverted →
+   * failed. Run at start-up and whenever convenient; a retry of such a payment also resolves it.
+   */
+  async reconcileUnknown(): Promise<{ settled: number; failed: number; unknown: number }> {
+    const counts = { settled: 0, failed: 0, unknown: 0 };
+    for (const row of await this.payments.unknown()) counts[await this.#reconcile(row)] += 1;
+    return counts;
   }
 
   async settle(hold: X402Hold, outcome: X402Outcome): Promise<X402Settlement> {
@@ -207,7 +222,7 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
     const unknown = response.errorReason === 'settlement_pending' || response.errorReason === 'unexpected_settle_error';
     const reason = response.errorReason ?? 'unexpected_settle_error';
     await this.payments.finish(hold.id, unknown ? 'unknown' : 'failed', {
-      errorReason: reason, ...(response.transaction ? { txHash: response.transaction } : {}), ...(unknown ? { response: outcome.answer } : {}),
+      errorReason: reason, ...(response.transaction ? { txHash: response.transaction } : {}), ...(unknown ? { response: { ...outcome.answer, withheld: true } } : {}),
     });
     await this.#earnings.recordUncollected({
       ...this.#payment(hold, outcome.httpStatus), ...(response.transaction ? { reference: response.transaction } : {}),
@@ -236,14 +251,19 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
     for (const row of await this.payments.settledSince(sinceHours)) {
       const [transfer] = await this.#tg.ledger.lookupTransfers([`x402:${row.id}`]);
       if (transfer || !row.txHash) continue;
-      const [service] = await this.#tg.db.query<{ id: string }>('SELECT id FROM services WHERE slug = $1', [row.service]);
-      await this.#earnings.record({
-        rail: 'x402', callId: row.id, sellerId: row.sellerId, serviceId: service?.id ?? row.service, service: row.service, tool: 'recorded after a restart',
-        edge: 'http', amountMicros: row.amountMicros, payer: row.payer, network: row.network, reference: row.txHash,
-      });
+      await this.#collectRow(row, 'recorded after a restart');
       recorded += 1;
     }
     return recorded;
+  }
+
+  /** Credits a settled payment known only from its row (no request in hand). */
+  async #collectRow(row: PaymentRow, tool: string): Promise<void> {
+    const [service] = await this.#tg.db.query<{ id: string }>('SELECT id FROM services WHERE slug = $1', [row.service]);
+    await this.#earnings.record({
+      rail: 'x402', callId: row.id, sellerId: row.sellerId, serviceId: service?.id ?? row.service, service: row.service, tool,
+      edge: 'http', amountMicros: row.amountMicros, payer: row.payer, network: row.network, reference: row.txHash ?? '',
+    });
   }
 
   #record(pending: Promise<void>): void {
