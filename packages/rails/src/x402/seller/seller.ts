@@ -10,10 +10,13 @@
  * stored for retries. The payment's row (`settled`, tx hash) is written before the answer leaves;
  * the earnings transfer and audit record derived from it are written right after, off the answer's
  * path, and `recordMissingEarnings()` (run at start-up) writes any a crash left out — both are
- * idempotent by the call id, so nothing is credited twice. A refused settlement (`failed`) or one whose outcome is unknown (a timeout,
- * `settlement_pending`) throws `X402SettlementError`: the edge releases no content, and the audit
- * record says which of the two it was (never "insufficient funds"). `void` → the upstream failed;
- * the authorization is never submitted and a retry of it may run again.
+ * idempotent by the call id, so nothing is credited twice.
+ *
+ * A refused settlement (`failed`) or one whose outcome is unknown (a timeout, `settlement_pending`)
+ * throws `X402SettlementError`: the edge releases no content, and the audit record says which of
+ * the two it was (never "insufficient funds"). An unknown one is resolved from its receipt on the
+ * payment's retry or by `reconcileUnknown()`; the withheld answer then goes, once, to that payment.
+ * `void` → the upstream failed; the authorization is never submitted and may be presented again.
  */
 import { createHash } from 'node:crypto';
 import { TollgateError, type Tollgate } from '@tollgate/core';
