@@ -13,7 +13,7 @@
 import type { Redis } from 'ioredis';
 import type { MiddlewareHandler } from 'hono';
 import { TollgateError, type Tollgate, type UsageSink } from '@tollgate/core';
-import { openStripe, StripeCustomers, StripeMeterSink } from '@tollgate/rails/stripe';
+import { openStripe, StripeCustomers, StripeMeterSink, StripeMeterStreamSink } from '@tollgate/rails/stripe';
 import type { RouteDef } from './admin/route.ts';
 import type { Config } from './config/index.ts';
 import type { Logger } from './logger.ts';
@@ -58,8 +58,13 @@ export function createMetering(options: { tg: Tollgate; config: Config; logger: 
   const customers = new StripeCustomers(tg.db);
   const exportSinks: Record<string, UsageSink> = { 'quota-units': new QuotaUnitsSink(quotas) };
   if (config.stripeSecretKey && config.stripeMeterEventName) {
-    const stripe = openStripe({ secretKey: config.stripeSecretKey, ...(config.stripeApiBase ? { apiBase: config.stripeApiBase } : {}) });
-    exportSinks[`stripe:${config.stripeMeterEventName}`] = new StripeMeterSink({ stripe, customers, eventName: config.stripeMeterEventName, value: config.stripeMeterValue });
+    const apiBase = config.stripeApiBase ? { apiBase: config.stripeApiBase } : {};
+    const stripe = openStripe({ secretKey: config.stripeSecretKey, ...apiBase });
+    const meter = { stripe, customers, eventName: config.stripeMeterEventName, value: config.stripeMeterValue };
+    // One cursor for either API: switching keeps the place, and Stripe dedupes on the identifier.
+    exportSinks[`stripe:${config.stripeMeterEventName}`] = config.stripeMeterApi === 'v2'
+      ? new StripeMeterStreamSink({ ...meter, sessionClient: (token) => openStripe({ secretKey: token, ...apiBase }) })
+      : new StripeMeterSink(meter);
   }
   if (redis && config.usageRedisStream) {
     exportSinks[`redis:${config.usageRedisStream}`] = new RedisStreamUsageSink({ redis, stream: config.usageRedisStream, lengthMax: config.usageRedisStreamLengthMax });

@@ -2,7 +2,7 @@ import { describe, test, before, after, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict';
 import { TollgateError, type UsageEvent } from '@tollgate/core';
 import { testDatabases, type TestDb } from '@tollgate/core/testing';
-import { LocalStripe, openStripe, StripeCustomers, StripeMeterSink, StripeUnavailable } from './index.ts';
+import { LocalStripe, openStripe, StripeCustomers, StripeMeterSink, StripeMeterStreamSink, StripeUnavailable } from './index.ts';
 
 const SECRET = 'sk_test_local_123';
 const EVENT_NAME = 'tollgate_spend';
@@ -120,6 +120,56 @@ for (const engine of testDatabases) {
       stripe.down = true;
       await assert.rejects(sinkFor().writeBatch([usage()]), StripeUnavailable);
       assert.equal(stripe.events.length, 0);
+    });
+
+    const streamSink = () => new StripeMeterStreamSink({
+      stripe: openStripe({ secretKey: SECRET, apiBase: stripe.url }),
+      sessionClient: (token) => openStripe({ secretKey: token, apiBase: stripe.url }),
+      customers, eventName: EVENT_NAME,
+    });
+
+    test('v2 stream: 100 events per request under one session token; a resent batch is counted once', async () => {
+      const sink = streamSink();
+      const batch = Array.from({ length: 250 }, (_, i) => usage({ chargeMicros: BigInt(i + 1) }));
+      assert.deepEqual(await sink.writeBatch(batch), []);
+      assert.equal(stripe.sessionsOpened, 1);
+      assert.equal(stripe.requests, 1 + 3, 'one session, three stream requests');
+      assert.deepEqual(stripe.refused, []);
+      assert.deepEqual(stripe.events.map((e) => [e.identifier, e.customerId, e.value]), batch.map((e) => [e.id, 'cus_ada', String(e.chargeMicros)]));
+      assert.equal(stripe.events[0]!.timestamp, Math.floor(at.getTime() / 1000));
+      await sink.writeBatch(batch);
+      assert.equal(stripe.events.length, 250);
+      assert.equal(stripe.duplicates, 250);
+    });
+
+    test('v2 stream: an expired session is replaced and the request sent again', async () => {
+      const sink = streamSink();
+      await sink.writeBatch([usage()]);
+      stripe.expireSessions();
+      await sink.writeBatch([usage()]);
+      assert.equal(stripe.sessionsOpened, 2);
+      assert.equal(stripe.events.length, 2);
+    });
+
+    test('v2 stream: a 500 or 429 fails the batch for a retry (Retry-After passed on), and the retry counts nothing twice', async () => {
+      const sink = streamSink();
+      const batch = Array.from({ length: 150 }, () => usage());
+      await sink.writeBatch([usage()]);
+      stripe.failNext({ status: 500 });
+      await assert.rejects(sink.writeBatch(batch), StripeUnavailable);
+      stripe.failNext({ status: 429, retryAfterSeconds: 3 });
+      const limited = await sink.writeBatch(batch).catch((e: unknown) => e);
+      assert.ok(limited instanceof StripeUnavailable && limited.retryAfterMs === 3_000);
+      await sink.writeBatch(batch);
+      assert.equal(stripe.events.length, 151);
+    });
+
+    test('v2 stream: Stripe validates later, so an event it cannot bill is accepted by the request and reported asynchronously', async () => {
+      await customers.set('user', 'usr_ghost', 'cus_ghost');
+      const ghost = usage({ principalId: 'usr_ghost' });
+      assert.deepEqual(await streamSink().writeBatch([ghost, usage()]), []);
+      assert.equal(stripe.events.length, 1);
+      assert.deepEqual(stripe.asyncErrors.map((e) => e.identifier), [ghost.id]);
     });
 
     test('customer mappings: validated, replaced, removed', async () => {

@@ -92,6 +92,8 @@ export const ConfigSchema = z.strictObject({
   stripeMeterEventName: z.string().min(1).max(100).optional(),
   /** What a meter event's value is: the charge in micro-units, the units, or 1 per call. */
   stripeMeterValue: z.enum(['charge_micros', 'units', 'calls']).default('charge_micros'),
+  /** `v1`: one request per meter event, validated at once (refused events set aside). `v2`: the meter event stream, 100 events per request, validated by Stripe later. */
+  stripeMeterApi: z.enum(['v1', 'v2']).default('v1'),
   /** Another Stripe endpoint (`http://127.0.0.1:12111` for a local one); default Stripe's. */
   stripeApiBase: z.url().optional(),
   /** Milliseconds between usage export rounds (outbox fill and drain). */

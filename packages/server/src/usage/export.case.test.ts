@@ -22,12 +22,12 @@ async function paidCalls(gw: Gateway, token: string, n: number): Promise<string[
 
 for (const engine of testDatabases) {
   describe(`usage export from tollgate's config on ${engine.kind}`, { skip: engine.skip }, () => {
-    test('Stripe down, failing and rate limiting: every capture reaches Stripe once, with its call id as identifier', async () => {
+    for (const api of ['v1', 'v2'] as const) test(`Stripe ${api} down, failing and rate limiting: every capture reaches Stripe once, with its call id as identifier`, async () => {
       const stripe = new LocalStripe({ secretKey: SECRET, eventName: EVENT_NAME, customers: ['cus_acme'] });
       await stripe.start();
       const stream = redisTestUrl() ? `${testKeyPrefix()}:usage` : undefined;
       const gw = await startGateway(engine, {
-        stripeSecretKey: SECRET, stripeMeterEventName: EVENT_NAME, stripeApiBase: stripe.url, usageExportIntervalMs: 100,
+        stripeSecretKey: SECRET, stripeMeterEventName: EVENT_NAME, stripeMeterApi: api, stripeApiBase: stripe.url, usageExportIntervalMs: 100,
         ...(stream ? { redisUrl: redisTestUrl()!, usageRedisStream: stream } : {}),
       });
       const stop = gw.built.metering.start();
