@@ -280,6 +280,16 @@ describe('MPP through the gateway', () => {
           headers.push(`Payment ${b64(wire)}`);
         }
         for (let i = 0; i < 150; i++) headers.push(`Payment ${b64(randomJson(4))}`);
+        // A real credential with one character changed anywhere (bad base64, bad JSON, or a field edited).
+        // Its challenge was claimed by the first mutation that reached verification above (a claim comes
+        // before verification), so a change that decodes to the same bytes is a refused replay, not a payment.
+        const realHeader = Credential.serialize(real);
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        for (let i = 0; i < 150; i++) {
+          const at = 8 + Math.floor(Math.random() * (realHeader.length - 8));
+          const others = alphabet.replace(realHeader[at]!, '');
+          headers.push(`${realHeader.slice(0, at)}${others[Math.floor(Math.random() * others.length)]}${realHeader.slice(at + 1)}`);
+        }
         for (const header of headers) {
           const response = await fetch(`${server.url}/proxy/paid/fixed`, { headers: { authorization: header } });
           assert.ok(response.status >= 400 && response.status < 500, `${response.status} for ${header.slice(0, 120)}`);
