@@ -13,7 +13,7 @@ import { OWN_TOOL_NAMES, OWN_TOOLS, ownToolCall } from './own-tools.ts';
 import { TOOL_SEPARATOR, paidToolCall, quoteTool } from './paid-call.ts';
 import { META } from './results.ts';
 import { mppCapability } from '@tollgate/rails/mpp';
-import { mppToolCall, paysWithMppOverMcp } from '../rails/mpp-mcp.ts';
+import { carriesMppOverMcp, mppToolCall, paysWithMppOverMcp } from '../rails/mpp-mcp.ts';
 import { paysWithX402OverMcp, x402ToolCall } from '../rails/x402-mcp.ts';
 
 export const GATEWAY_INFO = { name: 'tollgate', version: '0.1.0' } as const;
@@ -27,8 +27,10 @@ export function buildGatewayServer(deps: GatewayDeps, session: GatewaySession): 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name } = request.params;
     if (OWN_TOOL_NAMES.has(name)) return ownToolCall(deps, session, name, (request.params.arguments ?? {}) as Record<string, unknown>);
-    if (paysWithMppOverMcp(deps, session, request.params)) return mppToolCall(deps, deps.mpp!, request.params, extra);
+    // A credential names its rail; without one, a grantless call goes to x402 when the service takes x402, else to MPP.
+    if (carriesMppOverMcp(deps, request.params)) return mppToolCall(deps, deps.mpp!, request.params, extra);
     if (await paysWithX402OverMcp(deps, session, request.params)) return x402ToolCall(deps, request.params, extra);
+    if (paysWithMppOverMcp(deps, session, request.params)) return mppToolCall(deps, deps.mpp!, request.params, extra);
     return paidToolCall(deps, session, server, request.params, extra);
   });
   const unsubscribe = deps.pool?.onToolsChanged(() => void server.sendToolListChanged().catch(() => {}));

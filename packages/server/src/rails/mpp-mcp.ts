@@ -14,9 +14,18 @@ import { splitToolName, type Extra } from '../mcp/paid-call.ts';
 import { problemResult } from '../mcp/results.ts';
 import type { MppEdge } from './mpp.ts';
 
-/** Whether this call goes to the MPP rail rather than the grant. */
+/** Whether this call carries an MPP credential (it then goes to the MPP rail, grant or not). */
+export function carriesMppOverMcp(deps: GatewayDeps, params: CallToolRequest['params']): boolean {
+  return deps.mpp !== undefined && carriesMppCredential(params._meta as Record<string, unknown> | undefined);
+}
+
+/**
+ * Whether this call goes to the MPP rail rather than the grant: it carries an MPP credential, or the
+ * session has no grant (then an MPP challenge, or a refusal naming the rails the tool takes). Asked
+ * after the x402 rail has claimed its own calls (an x402 payment, an x402 service without a grant).
+ */
 export function paysWithMppOverMcp(deps: GatewayDeps, session: GatewaySession, params: CallToolRequest['params']): boolean {
-  return deps.mpp !== undefined && (!session.grant || carriesMppCredential(params._meta as Record<string, unknown> | undefined));
+  return deps.mpp !== undefined && (!session.grant || carriesMppOverMcp(deps, params));
 }
 
 export async function mppToolCall(deps: GatewayDeps, edge: MppEdge, params: CallToolRequest['params'], extra: Extra): Promise<CallToolResult> {
