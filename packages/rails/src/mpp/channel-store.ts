@@ -36,6 +36,8 @@ export interface ChannelState {
   /** Delivered (never goes down). */
   confirmed: bigint;
   inFlight: number;
+  /** When the last reservation was made (ms since the epoch). */
+  reservedAtMs?: number;
   /** By seller id. */
   bySeller: Record<string, SellerSpend>;
   closing: boolean;

@@ -31,6 +31,9 @@ const OpenPayload = z.object({
 });
 const VoucherPayload = z.object({ action: z.enum(['voucher', 'close']), channelId: bytes32(), cumulativeAmount: amount(), signature: signature() });
 
+/** Reservations older than this (far past any upstream call's limit) are taken as left by a dead process. */
+export const STALE_RESERVATION_MS = 30 * 60_000;
+
 /** A close still unrecorded after this long is taken as abandoned (its process died) and may be retried. */
 export const CLOSE_RETRY_AFTER_MS = 2 * RECEIPT_TIMEOUT_MS;
 
@@ -142,6 +145,7 @@ export class EvmSessions {
       }
       state.spent += price;
       state.inFlight += 1;
+      state.reservedAtMs = Date.now();
       return { state, result: undefined };
     });
     return this.#reservation(channelId, offer, challengeId);
@@ -160,8 +164,10 @@ export class EvmSessions {
         once();
         return this.#store.update(channelId, (stored) => {
           const state = stored!;
-          state.inFlight -= 1;
+          // Clamped: a reservation dropped as stale (`STALE_RESERVATION_MS`) may still resolve.
+          state.inFlight = Math.max(0, state.inFlight - 1);
           state.confirmed += price;
+          if (state.spent < state.confirmed) state.spent = state.confirmed;
           for (const key of Object.keys(state.vouchers)) if (BigInt(key) < state.confirmed) delete state.vouchers[key];
           const seller = state.bySeller[offer.sellerId] ?? { offer, micros: 0n, calls: 0 };
           seller.micros += price;
@@ -174,8 +180,8 @@ export class EvmSessions {
         once();
         await this.#store.update(channelId, (stored) => {
           const state = stored!;
-          state.inFlight -= 1;
-          state.spent -= price;
+          state.inFlight = Math.max(0, state.inFlight - 1);
+          state.spent = state.spent - price < state.confirmed ? state.confirmed : state.spent - price;
           return { state, result: undefined };
         });
       },
@@ -304,6 +310,11 @@ export class EvmSessions {
     };
     // A top-up raises the deposit.
     state.deposit = onChain.deposit;
+    // Reservations whose process died never resolve; long past any call's duration they are dropped.
+    if (state.inFlight > 0 && state.reservedAtMs !== undefined && Date.now() - state.reservedAtMs > STALE_RESERVATION_MS) {
+      state.inFlight = 0;
+      state.spent = state.confirmed;
+    }
     return state;
   }
 

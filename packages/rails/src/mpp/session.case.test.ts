@@ -90,7 +90,7 @@ describe('mpp session on the local chain', () => {
         const channelId = method.channel(rig.escrow)!.channelId;
         assert.equal(Receipt.fromResponse(first).reference, channelId);
         assert.equal(await chain.tokenBalance(account.address), 1_000_000n - DEPOSIT, 'the deposit is escrowed');
-        const blockAfterOpen = await chain.publicClient.getBlockNumber();
+        const blockAfterOpen = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
         for (let i = 0; i < 19; i++) {
           const response = await mppx.fetch('http://seller.test/search');
           assert.equal(response.status, 200);
@@ -98,7 +98,7 @@ describe('mpp session on the local chain', () => {
           assert.equal(receipt.spent, String(PRICE * BigInt(i + 2)));
           assert.equal(response.headers.get('cache-control'), 'private');
         }
-        assert.equal(await chain.publicClient.getBlockNumber(), blockAfterOpen, 'no transaction per call');
+        assert.equal(await chain.publicClient.getBlockNumber({ cacheTime: 0 }), blockAfterOpen, 'no transaction per call');
         assert.equal(await chain.tokenBalance(rig.server.address), serverBefore, 'nothing settled before close');
 
         const closed = await close(mppx);
@@ -205,7 +205,7 @@ describe('mpp session on the local chain', () => {
         const earned = await earnings();
         const store = new SqlChannelStore(db);
         // What a dying process leaves behind: the channel marked closing, the close mined, nothing recorded.
-        const fromBlock = await chain.publicClient.getBlockNumber();
+        const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
         await store.update(channelId, (s) => ({ state: { ...s!, closing: true, closingSinceMs: Date.now(), closingFromBlock: fromBlock }, result: undefined }));
         const signature = await account.account.signTypedData({ domain: voucherDomain(chain.chainId, rig.escrow), types: VOUCHER_TYPES, primaryType: 'Voucher', message: { channelId, cumulativeAmount: 2n * PRICE } });
         const hash = await chain.walletClient(rig.server).writeContract({ address: rig.escrow, abi: ESCROW_ABI, functionName: 'close', args: [channelId, 2n * PRICE, signature] });
@@ -218,6 +218,24 @@ describe('mpp session on the local chain', () => {
         assert.equal((Receipt.fromResponse(closed) as Receipt.Receipt & { txHash: string }).txHash, hash);
         assert.equal(await earnings(), earned + 2n * PRICE);
         assert.equal((await store.get(channelId))?.finalized, true);
+      });
+
+      test('a reservation left by a dead process does not block close forever: long past any call, it is dropped', async () => {
+        const { account, method, mppx } = await payer();
+        const serverBefore = await chain.tokenBalance(rig.server.address);
+        assert.equal((await mppx.fetch('http://seller.test/search')).status, 200);
+        const channelId = method.channel(rig.escrow)!.channelId;
+        const store = new SqlChannelStore(db);
+        // A call reserved by a process that then died: in flight, never kept or given back.
+        await store.update(channelId, (s) => ({ state: { ...s!, inFlight: 1, spent: s!.spent + PRICE, reservedAtMs: Date.now() }, result: undefined }));
+        const challenge = Credential.deserialize(await mppx.createCredential(await local('http://seller.test/search'))).challenge;
+        const closing = Credential.deserialize(await voucher(account, channelId, PRICE, challenge));
+        const blocked = await local('http://seller.test/search', { headers: { authorization: Credential.serialize({ ...closing, payload: { ...(closing.payload as Record<string, unknown>), action: 'close' } }) } });
+        assert.equal(blocked.status, 409, 'a recent reservation may still finish');
+        await store.update(channelId, (s) => ({ state: { ...s!, reservedAtMs: Date.now() - 31 * 60_000 }, result: undefined }));
+        assert.equal((await close(mppx)).status, 200);
+        assert.equal(await chain.tokenBalance(rig.server.address), serverBefore + PRICE, 'only the delivered call is settled');
+        assert.equal(await chain.tokenBalance(account.address), 1_000_000n - PRICE);
       });
 
       test("the payer's forced close: requestClose stops vouchers, withdraw after the grace period refunds the unsettled deposit", async () => {

@@ -217,7 +217,7 @@ describe('MPP through the gateway', () => {
           assert.equal(result.content[0]!.text, `call ${i}`);
           assert.equal(result.receipt?.intent, 'session');
           assert.equal(result.receipt?.spent, String(10_000n * BigInt(i + 1)));
-          blockAfterOpen.push(await chain.publicClient.getBlockNumber());
+          blockAfterOpen.push(await chain.publicClient.getBlockNumber({ cacheTime: 0 }));
         }
         assert.equal(new Set(blockAfterOpen).size, 1, 'no transaction after the open');
         const closed = await client.callTool({ name: 'demo__echo', arguments: { text: 'bye' } }, undefined, { context: { action: 'close' } } as never) as { structuredContent?: { closed?: boolean } };
