@@ -38,7 +38,9 @@ describe('mpp charge on the local chain', () => {
       const handle = (request: Request) => payOverHttp(rig.seller, request, offer, async () => {
         upstreamCalls += 1;
         await beforeDeliver?.();
-        return request.url.endsWith('/fail') ? new Response('boom', { status: 503 }) : Response.json({ hits: 3 });
+        if (request.url.endsWith('/fail')) return new Response('boom', { status: 503 });
+        const body = JSON.stringify({ hits: 3, call: upstreamCalls });
+        return new Response(body, { headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
       });
       const local = async (input: RequestInfo | URL, init?: RequestInit) => handle(new Request(input, init));
 
@@ -111,7 +113,7 @@ describe('mpp charge on the local chain', () => {
         const calls = upstreamCalls;
         const response = await client(payer).fetch('http://seller.test/search');
         assert.equal(response.status, 200);
-        assert.deepEqual(await response.json(), { hits: 3 });
+        assert.equal((await response.json()).hits, 3);
         assert.equal(response.headers.get('cache-control'), 'private');
         const receipt = Receipt.fromResponse(response);
         assert.equal(receipt.status, 'success');
@@ -146,6 +148,26 @@ describe('mpp charge on the local chain', () => {
         assert.deepEqual(answers.map((a) => a.status).sort(), [200, 402, 402, 402, 402]);
         assert.equal(upstreamCalls, calls + 2, 'the upstream ran once per credential');
         assert.equal(await chain.tokenBalance(payer.address), 1_000_000n - 2n * PRICE, 'paid exactly twice');
+      });
+
+      test('Idempotency-Key: a retry of a paid credential with the same key gets the same answer, not a second payment', async () => {
+        const payer = await funded();
+        const credential = await credentialFor(payer);
+        const calls = upstreamCalls;
+        const first = await local('http://seller.test/search', { headers: { authorization: credential, 'idempotency-key': 'retry-1' } });
+        assert.equal(first.status, 200);
+        const firstBody = await first.text();
+        const again = await local('http://seller.test/search', { headers: { authorization: credential, 'idempotency-key': 'retry-1' } });
+        assert.equal(again.status, 200);
+        assert.equal(again.headers.get('x-tollgate-replayed'), 'true');
+        assert.equal(await again.text(), firstBody, 'the very same answer');
+        assert.equal(again.headers.get('payment-receipt'), first.headers.get('payment-receipt'));
+        const otherKey = await local('http://seller.test/search', { headers: { authorization: credential, 'idempotency-key': 'retry-2' } });
+        assert.equal(otherKey.status, 402, 'another key is a replay');
+        const noKey = await local('http://seller.test/search', { headers: { authorization: credential } });
+        assert.equal(noKey.status, 402);
+        assert.equal(upstreamCalls, calls + 1, 'the upstream ran once');
+        assert.equal(await chain.tokenBalance(payer.address), 1_000_000n - PRICE, 'paid once');
       });
 
       test('a tampered signature, a wrong payee and an expired authorization are refused before the upstream runs', async () => {

@@ -16,10 +16,10 @@ export { MemoryChannelStore, SqlChannelStore, type ChannelState, type ChannelSto
 export { ESCROW_ABI, VOUCHER_TYPES, voucherDomain, channelIdOf } from './escrow/abi.ts';
 export { challengeHeaderValues, httpResponse, payOverHttp, paysWithMpp, PROBLEM_CONTENT_TYPE } from './http.ts';
 export { MppProblem, MPP_PROBLEM_BASE, type MppProblemDetails, type MppProblemKind } from './problems.ts';
-export { MppSeller, type MppSellerOptions } from './seller.ts';
+export { MppSeller, type MppSellerOptions, type PayOptions } from './seller.ts';
 export { MppRail, type MppAuthorizeRequest, type MppHold, type MppLogger, type MppRailOptions, type MppSettlement } from './mpp-rail.ts';
 export { evmSession, evmSessionMethod, type EvmSessionClientOptions } from './session-client.ts';
-export { MemorySingleUse, SqlSingleUse, SINGLE_USE_ENTRIES_MAX, type SingleUseStore } from './single-use.ts';
+export { MemorySingleUse, SqlSingleUse, SINGLE_USE_ENTRIES_MAX, type SingleUseStore, type StoredAnswer } from './single-use.ts';
 export type { Delivery, MppIntent, MppOffer, MppOutcome, MppReceipt } from './outcome.ts';
 export { MPP_META, MPP_JSONRPC_CODES, carriesMppCredential, mcpResult, mppCapability, payOverMcp, type ToolResult } from './mcp.ts';
 export { MppPayer, type PayableToken } from './upstream-payer.ts';

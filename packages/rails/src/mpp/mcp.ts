@@ -76,6 +76,11 @@ export function mcpResult(outcome: MppOutcome<ToolResult>): ToolResult {
       return outcome.value;
     case 'paid':
       return { ...outcome.value, _meta: { ...(outcome.value._meta ?? {}), [MPP_META.receipt]: outcome.receipt } };
+    case 'replayed': {
+      // Not reached: MCP calls carry no Idempotency-Key to the rail; kept total for the type.
+      const text = Buffer.from(outcome.answer.body, 'base64').toString('utf8');
+      return { content: [{ type: 'text', text }], _meta: { [MPP_META.receipt]: outcome.answer.receipt } };
+    }
     case 'closed': {
       const { receipt } = outcome;
       const summary = { closed: true, channelId: receipt.channelId, txHash: receipt.txHash, spent: receipt.spent };

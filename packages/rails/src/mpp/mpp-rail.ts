@@ -22,7 +22,7 @@ import type { MppEvmChain } from './evm-chain.ts';
 import type { EvmSessions, SessionCharge } from './evm-session.ts';
 import type { MppOffer, MppReceipt } from './outcome.ts';
 import { MppProblem } from './problems.ts';
-import type { SingleUseStore } from './single-use.ts';
+import type { SingleUseStore, StoredAnswer } from './single-use.ts';
 
 export interface MppLogger {
   error(details: Record<string, unknown>, message: string): void;
@@ -32,6 +32,8 @@ export interface MppLogger {
 export interface MppAuthorizeRequest {
   credential: MppCredential;
   offer: MppOffer;
+  /** The request's `Idempotency-Key`, kept with the claim so a retry gets the paid answer again. */
+  idempotencyKey?: string;
 }
 
 export interface MppHold extends RailHold {
@@ -73,7 +75,7 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
   }
 
   /** Checks the echoed challenge (HMAC, realm, resource, price, expiry), then holds by intent. */
-  async authorize({ credential, offer }: MppAuthorizeRequest): Promise<MppHold> {
+  async authorize({ credential, offer, idempotencyKey }: MppAuthorizeRequest): Promise<MppHold> {
     const { challenge } = credential;
     if (challenge.method !== 'evm') throw new MppProblem('method-unsupported', `This server takes the evm method, not ${String(challenge.method).slice(0, 40)}`);
     if (challenge.intent !== 'charge' && (challenge.intent !== 'session' || !this.#o.sessions) || !(offer.intents as readonly string[]).includes(challenge.intent)) {
@@ -89,7 +91,7 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
       return { ...base, payer: reserved.channelId, pending: { intent: 'session', reserved } };
     }
     // Claimed before anything else runs: a concurrent or later use of this credential stops here.
-    if (!(await this.#o.singleUse.claim(`challenge:${challenge.id}`, expiresMs))) {
+    if (!(await this.#o.singleUse.claim(`challenge:${challenge.id}`, expiresMs, idempotencyKey))) {
       throw new MppProblem('invalid-challenge', 'This challenge was already used; answer a fresh one', { reason: 'challenge_used' });
     }
     const verified = await this.#o.charge.verify(credential, this.#o.book.nowMs());
@@ -129,6 +131,16 @@ export class MppRail implements Rail<MppAuthorizeRequest, MppHold, void> {
     // A charge's authorization is simply never submitted; it expires unused with the challenge.
     if (hold.pending.intent === 'session') await hold.pending.reserved.giveBack();
     return { rail: this.rail, holdId: hold.id, outcome: 'voided', amountMicros: 0n, replay: false };
+  }
+
+  /** The answer a charge credential already bought with this `Idempotency-Key`, if any. */
+  replayed(challengeId: string, idempotencyKey: string): Promise<StoredAnswer | undefined> {
+    return this.#o.singleUse.answer(`challenge:${challengeId}`, idempotencyKey);
+  }
+
+  /** Keeps a paid charge's answer for retries with its `Idempotency-Key`. */
+  remember(challengeId: string, answer: StoredAnswer): Promise<void> {
+    return this.#o.singleUse.remember(`challenge:${challengeId}`, answer);
   }
 
   /** The money has moved on chain: a ledger failure must not turn into "not paid"; it is logged to reconcile. */

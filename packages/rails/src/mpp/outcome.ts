@@ -5,6 +5,7 @@
 import type { Receipt } from 'mppx';
 import type { MppChallenge } from './challenges.ts';
 import type { MppProblem } from './problems.ts';
+import type { StoredAnswer } from './single-use.ts';
 
 export type MppReceipt = Receipt.Receipt & Record<string, unknown>;
 
@@ -41,4 +42,6 @@ export type MppOutcome<T> =
   /** The upstream failed: its answer goes back as is and nothing was taken. */
   | { type: 'not_charged'; value: T }
   /** A session's `close`: settled on chain, nothing delivered. */
-  | { type: 'closed'; receipt: MppReceipt };
+  | { type: 'closed'; receipt: MppReceipt }
+  /** A retry of a paid credential with the same `Idempotency-Key`: the answer it bought, again. */
+  | { type: 'replayed'; answer: StoredAnswer };

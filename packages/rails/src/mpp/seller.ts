@@ -35,6 +35,13 @@ export interface MppSellerOptions {
   logger?: MppLogger;
 }
 
+export interface PayOptions {
+  /** The request's `Accept-Payment`. */
+  acceptPayment?: string | null;
+  /** The request's `Idempotency-Key` (charge only). */
+  idempotencyKey?: string;
+}
+
 export class MppSeller {
   readonly rail: MppRail;
   readonly #o: MppSellerOptions;
@@ -62,14 +69,20 @@ export class MppSeller {
   /**
    * Decides one request. `read` returns the credential (or undefined when none was sent) and may
    * throw a `malformed-credential` problem; `deliver` calls the upstream. Errors thrown by `deliver`
-   * pass through untouched, after the hold was voided. `acceptPayment` orders and filters challenges.
+   * pass through untouched, after the hold was voided. `acceptPayment` orders and filters challenges;
+   * with an `idempotencyKey`, a retry of a paid charge credential gets the answer it bought.
    */
-  async pay<T>(read: () => MppCredential | undefined, offer: MppOffer, deliver: () => Promise<Delivery<T>>, acceptPayment?: string | null): Promise<MppOutcome<T>> {
+  async pay<T>(read: () => MppCredential | undefined, offer: MppOffer, deliver: () => Promise<Delivery<T>>, options: PayOptions = {}): Promise<MppOutcome<T>> {
+    const { acceptPayment, idempotencyKey } = options;
     try {
       const credential = read();
       if (!credential) throw new MppProblem('payment-required', `Payment is required: ${offer.description ?? offer.resource}`);
       if (credential.challenge.intent === 'session' && this.#o.sessions?.isClose(credential)) return await this.#close(credential, offer);
-      const hold = await this.rail.authorize({ credential, offer });
+      if (credential.challenge.intent === 'charge' && idempotencyKey) {
+        const answer = await this.rail.replayed(credential.challenge.id, idempotencyKey);
+        if (answer) return { type: 'replayed', answer };
+      }
+      const hold = await this.rail.authorize({ credential, offer, ...(idempotencyKey ? { idempotencyKey } : {}) });
       let delivered: Delivery<T>;
       try {
         delivered = await deliver();
