@@ -39,6 +39,7 @@ export { LimitBook, type LimitSpec, type LimitUsage } from './limits/limit-book.
 export { ACCOUNT_CODE, TRANSFER_CODE, SYSTEM_ACCOUNTS, accountId, type LimitKind } from './limits/accounts.ts';
 export { BudgetGuard, type BudgetGuardOptions } from './guard/budget-guard.ts';
 export { callIdFor } from './guard/call-id.ts';
+export { AGENT_DAILY_TIERS_DEFAULT } from './guard/context.ts';
 export type { CallRecord, LedgerMovement } from './guard/ports.ts';
 export type { Guard, CallRequest, Authorization, Authorized, Replayed, InFlight, SettleInput, Settlement, ServiceRef, CallStatus } from './guard/types.ts';
 export type { UsageEvent, UsageSink, UsageStatus, UsageRejection } from './usage/types.ts';

@@ -8,7 +8,7 @@
  * (migration 006), which carries every column the query reads, so PostgreSQL can answer it from the
  * index alone. "Today" and "this month" are UTC, as the guard's limit periods are.
  */
-import { accountId, parseMicros, type Tollgate } from '@tollgate/core';
+import { AGENT_DAILY_TIERS_DEFAULT, accountId, parseMicros, type Tollgate } from '@tollgate/core';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Rows kept per breakdown (task, agent, service). */
@@ -19,8 +19,6 @@ export const SERIES_DAYS = 30;
 const AGENTS_MAX = 50;
 /** Active grants whose caps are shown (the newest); the grants page lists them all. */
 const GRANTS_SHOWN_MAX = 5;
-/** The guard's default daily tiers by agent trust level (guard/context.ts, not exported by core); org settings override them. */
-const AGENT_DAILY_TIERS_DEFAULT = ['10', '1000', '50000'] as const;
 
 export interface SpendRow {
   key: string | null;
