@@ -36,18 +36,8 @@ export interface PaymentRow {
   response: StoredAnswer | null;
 }
 
-export interface NewPayment {
-  id: string;
-  network: string;
-  asset: string;
-  payer: string;
-  nonce: string;
-  service: string;
-  sellerId: string;
-  amountMicros: bigint;
-  paymentId: string | undefined;
-  payloadDigest: string;
-}
+/** What a claim writes: the payment's identity; its status, tx hash and answer come later. */
+export type NewPayment = Omit<PaymentRow, 'status' | 'paymentId' | 'txHash' | 'errorReason' | 'response'> & { paymentId: string | undefined };
 
 export type Claim = { type: 'claimed' } | { type: 'taken'; row: PaymentRow };
 
