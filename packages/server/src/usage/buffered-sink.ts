@@ -1,8 +1,9 @@
 /**
  * @module usage/buffered-sink
  * Puts a sink off the call path: `write` only appends to a bounded in-memory queue and never
- * rejects; one loop delivers the queue in order, in batches (no linger timer: the first event goes
- * at once, the ones that arrive meanwhile go together next), and retries a failing sink with
+ * rejects; one loop delivers the queue in order, in batches (by default no linger timer: the first
+ * event goes at once, the ones that arrive meanwhile go together next; `lingerMs` lets a batch that
+ * is not full wait that long for more, for sinks where each delivery is costly), and retries a failing sink with
  * exponential backoff and jitter until it recovers. Events leave the queue only once the sink took
  * them, so a sink that fails and recovers loses nothing. The queue is bounded: past `bufferMax`
  * the oldest are dropped and counted (`dropped`) — usage that must never be lost (captured,
@@ -21,6 +22,8 @@ export interface BufferedUsageSinkOptions {
   batchMax?: number;
   bufferMax?: number;
   backoff?: BackoffOptions;
+  /** How long a delivery that is not full waits for more events (0, the default: none); `flush()` cuts it short. */
+  lingerMs?: number;
   /** Told about each failed attempt (the sink is retried) and each refused event (set aside). */
   onError?: (error: unknown) => void;
   onReject?: (rejections: readonly UsageRejection[]) => void;
@@ -95,7 +98,9 @@ export class BufferedUsageSink implements UsageSink {
     let attempt = 0;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const batch = this.#queue.slice(0, this.#o.batchMax ?? USAGE_BATCH_MAX);
+        const batchMax = this.#o.batchMax ?? USAGE_BATCH_MAX;
+        if ((this.#o.lingerMs ?? 0) > 0 && attempt === 0 && this.#queue.length < batchMax) await this.#sleep(this.#o.lingerMs!);
+        const batch = this.#queue.slice(0, batchMax);
         this.#inFlight = batch.length;
         let failure: unknown;
         try {
