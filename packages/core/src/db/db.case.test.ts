@@ -1,6 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDatabases } from '../testing/index.ts';
+import { setLocalSql } from './db.ts';
+
+test('transaction settings are checked, never spliced in raw', () => {
+  assert.equal(setLocalSql({ enable_seqscan: 'off', work_mem: '4mb' }), 'SET LOCAL enable_seqscan = off; SET LOCAL work_mem = 4mb;');
+  assert.equal(setLocalSql(), '');
+  assert.throws(() => setLocalSql({ 'enable_seqscan = off; DROP TABLE t; --': 'x' }), /invalid transaction setting/);
+  assert.throws(() => setLocalSql({ enable_seqscan: "off'; DROP TABLE t" }), /invalid transaction setting/);
+});
 
 for (const engine of testDatabases) {
   describe(`db on ${engine.kind}`, { skip: engine.skip }, () => {
@@ -19,6 +27,9 @@ for (const engine of testDatabases) {
           /boom/,
         );
         assert.equal((await db.query('SELECT * FROM t')).length, 1);
+        const setting = await db.transaction((tx) => tx.query<{ enable_seqscan: string }>('SHOW enable_seqscan'), { settings: { enable_seqscan: 'off' } });
+        assert.equal(setting[0]?.enable_seqscan, 'off');
+        assert.equal((await db.query<{ enable_seqscan: string }>('SHOW enable_seqscan'))[0]?.enable_seqscan, 'on', 'SET LOCAL ends with its transaction');
         const migrated = await db.query<{ id: string }>('SELECT id FROM schema_migrations');
         assert.ok(migrated.length >= 1);
       } finally {

@@ -14,10 +14,28 @@ export interface Queryable {
 
 export type DbKind = 'pglite' | 'postgres';
 
+export interface TransactionOptions {
+  /** Settings for this transaction only (`SET LOCAL name = value`), e.g. `{ enable_seqscan: 'off' }`. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+const SETTING_NAME = /^[a-z_][a-z0-9_.]*$/;
+const SETTING_VALUE = /^[a-z0-9_.]+$/;
+
+/** The `SET LOCAL` statements for `settings` ('' for none); names and values are checked, never quoted. */
+export function setLocalSql(settings: Readonly<Record<string, string>> = {}): string {
+  return Object.entries(settings)
+    .map(([name, value]) => {
+      if (!SETTING_NAME.test(name) || !SETTING_VALUE.test(value)) throw new Error(`invalid transaction setting ${JSON.stringify(name)} = ${JSON.stringify(value)}`);
+      return `SET LOCAL ${name} = ${value};`;
+    })
+    .join(' ');
+}
+
 export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Runs `fn` in one transaction (READ COMMITTED); commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-export type { Db, DbKind, Queryable } from './db.ts';
+export type { Db, DbKind, Queryable, TransactionOptions } from './db.ts';
 export { openDb, isPostgresUrl, type OpenDbOptions } from './open.ts';
 export { openPgliteDb, type PgliteDbOptions } from './pglite.ts';
 export { openPostgresDb, type PostgresDbOptions } from './postgres.ts';

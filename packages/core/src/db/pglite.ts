@@ -4,7 +4,7 @@
  * single connection, so its transactions run one at a time; `transaction()` is exclusive.
  */
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
-import type { Db, Queryable } from './db.ts';
+import { setLocalSql, type Db, type Queryable } from './db.ts';
 
 const parsers = { 20: (value: string) => BigInt(value) };
 
@@ -46,7 +46,13 @@ export async function openPgliteDb(options: PgliteDbOptions = {}): Promise<Db & 
     pglite,
     query: direct.query,
     exec: direct.exec,
-    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn, options) => {
+      const settings = setLocalSql(options?.settings);
+      return pglite.transaction(async (tx) => {
+        if (settings) await tx.exec(settings);
+        return fn(wrap(tx));
+      });
+    },
     close: () => pglite.close(),
   };
 }

@@ -4,7 +4,7 @@
  * lengthens the lock convoy (reference/groupcommit.md: pool 4 beat pool 64).
  */
 import pg from 'pg';
-import type { Db, Queryable } from './db.ts';
+import { setLocalSql, type Db, type Queryable } from './db.ts';
 
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -51,7 +51,9 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db & {
     exec: async (sql) => {
       await pool.query(sql);
     },
-    async transaction(fn) {
+    async transaction(fn, options) {
+      // The settings ride in the BEGIN's round trip (one simple-protocol query, no parameters).
+      const begin = `BEGIN; ${setLocalSql(options?.settings)}`;
       const client = await pool.connect();
       const tx: Queryable = {
         query: (sql, params) => run(client, sql, params),
@@ -60,7 +62,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db & {
         },
       };
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const result = await fn(tx);
         await client.query('COMMIT');
         return result;

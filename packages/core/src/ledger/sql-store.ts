@@ -23,6 +23,13 @@ import type { Account, AccountInput, AccountResult, InvariantReport, Ledger, Pen
 import { Writer, type WriterRequest, type WriterStats } from './writer.ts';
 import type { AttachedResult, Attachment, AttachingLedger, AttachmentWriter } from './attachment.ts';
 
+/**
+ * Every statement of a batch reads or writes rows by primary key. Left to cost estimates, the
+ * planner hashes or scans whole tables once they are a few thousand rows (a sequential scan per
+ * batch that grows with the ledger); a batch never wants that.
+ */
+const KEYED_ACCESS = { settings: { enable_seqscan: 'off' } } as const;
+
 type Op =
   | { kind: 'accounts'; accounts: readonly AccountInput[] }
   | { kind: 'transfers'; transfers: readonly TransferInput[]; attachment?: Attachment<unknown, unknown> }
@@ -107,7 +114,7 @@ export class SqlLedger implements Ledger, AttachingLedger {
       await writeChanges(tx, machine.changes(), nowMs);
       await writeAttachments(tx, requests, results, state.accounts);
       return results;
-    });
+    }, KEYED_ACCESS);
   }
 
   #submit<R>(op: Op, size: number): Promise<R> {
