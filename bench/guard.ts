@@ -15,6 +15,7 @@ import { openTollgate, type Tollgate } from '../packages/core/src/tollgate.ts';
 import { callRequest, testService } from '../packages/core/src/testing/fixtures.ts';
 import { TollgateError } from '../packages/core/src/errors.ts';
 import { cpuMeter, taggedUrl } from './cpu.ts';
+import { StatementProfile } from './statements.ts';
 
 const url = process.env.TOLLGATE_BENCH_DATABASE_URL ?? process.env.TOLLGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 256);
@@ -69,7 +70,9 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function main(): Promise<void> {
   const schema = `bench_guard_${process.pid}`;
-  const db = await openPostgresDb({ url: taggedUrl(url, schema), schema, poolSize: Number(process.env.BENCH_POOL ?? 8) });
+  const profile = process.env.BENCH_STATEMENTS === '1' ? new StatementProfile() : undefined;
+  const opened = await openPostgresDb({ url: taggedUrl(url, schema), schema, poolSize: Number(process.env.BENCH_POOL ?? 8) });
+  const db = profile ? profile.wrap(opened) : opened;
   await migrate(db);
   const [{ synchronous_commit }] = (await db.query<{ synchronous_commit: string }>('SHOW synchronous_commit')) as [{ synchronous_commit: string }];
   console.log(`postgres ${url} schema ${schema}, synchronous_commit=${synchronous_commit}, ${CALLERS} callers, ${SECONDS}s`);
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
   try {
     const tokens = await setup(tg, '1000000');
     await run(tg, tokens, 1); // warm-up: creates the period accounts and fills caches
+    profile?.reset();
     const stopCpu = await cpuMeter(db, schema);
     const main = await run(tg, tokens, SECONDS);
     const cpu = await stopCpu();
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     console.log(`throughput: ${cps} cycles/s (${main.ok} cycles, ${main.refused} refused) p50 ${pct(sorted, 0.5).toFixed(1)} ms p99 ${pct(sorted, 0.99).toFixed(1)} ms`);
     const perCycle = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${Math.round((ms * 1000) / Math.max(1, main.ok + main.refused))} µs`);
     console.log(`cpu per cycle: node ${perCycle(cpu.nodeMs)}, postgres ${perCycle(cpu.postgresMs)} (what bounds throughput when the cores are busy)`);
+    profile?.print(main.ok + main.refused);
 
     const K = 2_000;
     const raceTokens = await setup(tg, formatMicros(BigInt(K) * PRICE_MICROS));

@@ -10,6 +10,8 @@ export { parseMicros, assertMicros, formatMicros, parseCurrency, parseMoney, for
 export { parseInput } from './validate.ts';
 export { newId, type IdPrefix } from './ids.ts';
 export { Batcher, type BatcherOptions, type BatchRunner } from './batching/batcher.ts';
+export { ConfigEpoch, configEpoch, CONFIG_FRESH_MS } from './batching/config-epoch.ts';
+export { TtlCache, type TtlCacheOptions, type Generations } from './batching/ttl-cache.ts';
 export { openDb, openPgliteDb, openPostgresDb, migrate, isPostgresUrl, type Db, type DbKind, type Queryable, type Migration, type OpenDbOptions } from './db/index.ts';
 export * from './ledger/index.ts';
 export { generateToken, parseToken, hashToken, tokenMatches, tokenHint, TOKEN_PREFIXES, type TokenKind, type TokenMode, type ParsedToken, type TokenProblem } from './tokens/index.ts';

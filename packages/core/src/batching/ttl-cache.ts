@@ -5,8 +5,16 @@
  * revocation: the ledger's gate refuses the hold).
  */
 
+/** A source of generations: entries loaded under an older generation are stale (config-epoch.ts). */
+export interface Generations {
+  readonly generation: number;
+  current(): Promise<number>;
+}
+
 export interface TtlCacheOptions {
   ttlMs: number;
+  /** Entries also expire when this moves on (a change anywhere, seen within its freshness bound). */
+  generations?: Generations;
   /** Most entries kept; when full, the cache starts over (cheaper than tracking use). */
   entriesMax: number;
   now?: () => number;
@@ -18,70 +26,74 @@ export interface TtlCacheOptions {
  * queue for a connection), and nothing served is ever older than `ttlMs`.
  */
 export class TtlCache<V> {
-  readonly #entries = new Map<string, { at: number; value: V }>();
-  readonly #loading = new Map<string, Promise<V>>();
+  readonly #entries = new Map<string, { at: number; generation: number; value: V }>();
+  readonly #loading = new Map<string, { generation: number; promise: Promise<V> }>();
   readonly #ttlMs: number;
   readonly #entriesMax: number;
   readonly #now: () => number;
+  readonly #generations: Generations | undefined;
 
   constructor(options: TtlCacheOptions) {
     this.#ttlMs = options.ttlMs;
+    this.#generations = options.generations;
     this.#entriesMax = options.entriesMax;
     this.#now = options.now ?? Date.now;
   }
 
   get(key: string): V | undefined {
-    return this.#fresh(key)?.value;
+    return this.#fresh(key, this.#generations?.generation ?? 0)?.value;
   }
 
-  set(key: string, value: V): void {
+  set(key: string, value: V, generation = this.#generations?.generation ?? 0): void {
     if (this.#entries.size >= this.#entriesMax) this.#entries.clear();
-    this.#entries.set(key, { at: this.#now(), value });
+    this.#entries.set(key, { at: this.#now(), generation, value });
   }
 
   /** Loads through the cache; concurrent misses for one key share the same load. */
   async load(key: string, load: () => Promise<V>): Promise<V> {
-    const hit = this.#fresh(key);
+    const generation = this.#generations ? await this.#generations.current() : 0;
+    const hit = this.#fresh(key, generation);
     if (hit) {
-      if (this.#now() - hit.at >= this.#ttlMs / 2 && !this.#loading.has(key)) this.#start(key, load).catch(() => {});
+      if (this.#now() - hit.at >= this.#ttlMs / 2 && !this.#loading.has(key)) this.#start(key, load, generation).catch(() => {});
       return hit.value;
     }
-    return this.#loading.get(key) ?? this.#start(key, load);
+    const loading = this.#loading.get(key);
+    return loading && loading.generation === generation ? loading.promise : this.#start(key, load, generation);
   }
 
   clear(): void {
     this.#entries.clear();
     // A load already running may have read the old value: it must not land after a clear.
     this.#loading.clear();
-    this.#generation += 1;
+    this.#cleared += 1;
   }
 
-  #generation = 0;
+  #cleared = 0;
 
-  #fresh(key: string): { at: number; value: V } | undefined {
+  #fresh(key: string, generation: number): { at: number; value: V } | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    if (this.#now() - entry.at >= this.#ttlMs) {
+    if (entry.generation !== generation || this.#now() - entry.at >= this.#ttlMs) {
       this.#entries.delete(key);
       return undefined;
     }
     return entry;
   }
 
-  #start(key: string, load: () => Promise<V>): Promise<V> {
-    const generation = this.#generation;
-    const promise = load().then(
+  #start(key: string, load: () => Promise<V>, generation: number): Promise<V> {
+    const cleared = this.#cleared;
+    const promise: Promise<V> = load().then(
       (value) => {
-        if (this.#loading.get(key) === promise) this.#loading.delete(key);
-        if (generation === this.#generation) this.set(key, value);
+        if (this.#loading.get(key)?.promise === promise) this.#loading.delete(key);
+        if (cleared === this.#cleared) this.set(key, value, generation);
         return value;
       },
       (error: unknown) => {
-        if (this.#loading.get(key) === promise) this.#loading.delete(key);
+        if (this.#loading.get(key)?.promise === promise) this.#loading.delete(key);
         throw error;
       },
     );
-    this.#loading.set(key, promise);
+    this.#loading.set(key, { generation, promise });
     return promise;
   }
 }

@@ -16,10 +16,14 @@ import { generateToken, hashToken, parseToken, tokenHint } from '../tokens/index
 import { parseInput } from '../validate.ts';
 import { patternCovers } from './patterns.ts';
 import { TtlCache } from '../batching/ttl-cache.ts';
+import { configEpoch } from '../batching/config-epoch.ts';
 import { CreateGrantSchema, DelegateGrantSchema, type CreateGrantInput, type DelegateGrantInput, type Reapproval } from './schemas.ts';
 
-/** How long a token's grant is reused before it is read again. */
-export const GRANT_CACHE_MS = 1_000;
+/**
+ * How long a token's grant is reused at most; a change anywhere drops it sooner, within
+ * `CONFIG_FRESH_MS` (batching/config-epoch.ts).
+ */
+export const GRANT_CACHE_MS = 60_000;
 
 /** How deep delegation may go (a grant, its child, grandchild, …). */
 export const DELEGATION_DEPTH_MAX = 4;
@@ -70,13 +74,14 @@ export class Grants {
   readonly #limits: LimitBook;
   readonly #now: () => Date;
   /**
-   * Grants by token hash, for a second. Safe for revocation: every hold passes the grant's account
-   * in the ledger, which refuses it the moment the revocation closes it, in any process.
+   * Grants by token hash. Staleness is safe for revocation anyway: every hold passes the grant's
+   * account in the ledger, which refuses it the moment the revocation closes it, in any process.
    */
-  readonly #byToken = new TtlCache<Grant | null>({ ttlMs: GRANT_CACHE_MS, entriesMax: 100_000 });
+  readonly #byToken: TtlCache<Grant | null>;
 
   constructor(options: { db: Db; ledger: Ledger; limits: LimitBook; now: () => Date }) {
     this.#db = options.db;
+    this.#byToken = new TtlCache<Grant | null>({ ttlMs: GRANT_CACHE_MS, entriesMax: 100_000, generations: configEpoch(options.db) });
     this.#ledger = options.ledger;
     this.#limits = options.limits;
     this.#now = options.now;
@@ -218,7 +223,7 @@ export class Grants {
     );
     if (rows.length === 0) throw new TollgateError('not_found', `grant ${id} does not exist`, { grantId: id });
     await this.#closeGrantAccounts(rows.map((r) => r.id));
-    this.#byToken.clear();
+    configEpoch(this.#db).bump();
     return { revoked: rows.map((r) => r.id) };
   }
 
@@ -230,7 +235,7 @@ export class Grants {
       [userId],
     );
     await this.#closeGrantAccounts(rows.map((r) => r.id));
-    this.#byToken.clear();
+    configEpoch(this.#db).bump();
     return { revoked: rows.map((r) => r.id) };
   }
 

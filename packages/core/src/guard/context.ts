@@ -10,6 +10,7 @@ import type { OrgSettings } from '../principals/schemas.ts';
 import type { LimitContext } from './hold-chain.ts';
 import type { CallRequest } from './types.ts';
 import { TtlCache } from '../batching/ttl-cache.ts';
+import { configEpoch } from '../batching/config-epoch.ts';
 
 /** Default daily spend per agent by trust level (0, 1, 2), in currency units. */
 export const AGENT_DAILY_TIERS_DEFAULT = ['10', '1000', '50000'] as const;
@@ -37,15 +38,18 @@ interface ContextRow {
   trust_level: number | null;
 }
 
-/** How long a call's limit configuration is reused; a changed limit applies within this. */
-export const CONTEXT_CACHE_MS = 1_000;
+/**
+ * How long a call's limit configuration is reused at most; a changed limit applies within
+ * `CONFIG_FRESH_MS` (batching/config-epoch.ts).
+ */
+export const CONTEXT_CACHE_MS = 60_000;
 const configCache = new WeakMap<Db, TtlCache<ContextRow>>();
 
 export async function loadCallContext(db: Db, lineage: readonly Grant[], request: CallRequest, now: Date): Promise<CallContext> {
   const grant = lineage[0]!;
   const agentId = grant.agentId ?? request.agentId ?? null;
   let cache = configCache.get(db);
-  if (!cache) configCache.set(db, (cache = new TtlCache<ContextRow>({ ttlMs: CONTEXT_CACHE_MS, entriesMax: 50_000 })));
+  if (!cache) configCache.set(db, (cache = new TtlCache<ContextRow>({ ttlMs: CONTEXT_CACHE_MS, entriesMax: 50_000, generations: configEpoch(db) })));
   const row = await cache.load(`${grant.id}|${request.service.id}|${agentId ?? ''}`, () => loadConfig(db, grant, request.service.id, agentId));
   const settings = row.settings ?? {};
   const tiers = settings.agentDailyTiers ?? AGENT_DAILY_TIERS_DEFAULT;

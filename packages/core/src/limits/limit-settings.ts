@@ -3,6 +3,7 @@
  * Configures the limits that apply to paid calls. A new cap applies from the next period account;
  * raising the current period's cap is an explicit, audited ledger transfer (`LimitBook.raise`).
  */
+import { configEpoch } from '../batching/config-epoch.ts';
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
 import { TollgateError } from '../errors.ts';
@@ -41,6 +42,7 @@ export class LimitSettings {
        ON CONFLICT (org_id, service_id) DO UPDATE SET per_user_monthly_limit_micros = EXCLUDED.per_user_monthly_limit_micros`,
       [data.orgId, data.serviceId, parseMicros(data.perUserMonthly, { field: 'perUserMonthly' })],
     );
+    configEpoch(this.#db).bump();
   }
 
   async setMonthlyLimit(input: MonthlyLimitInput): Promise<void> {
@@ -48,5 +50,6 @@ export class LimitSettings {
     const micros = data.monthly === null ? null : parseMicros(data.monthly, { field: 'monthly' });
     const rows = await this.#db.query(`UPDATE ${TABLE[data.scope]} SET monthly_limit_micros = $2 WHERE id = $1 RETURNING id`, [data.id, micros]);
     if (rows.length === 0) throw new TollgateError('not_found', `${data.scope} ${data.id} does not exist`, { field: 'id' });
+    configEpoch(this.#db).bump();
   }
 }

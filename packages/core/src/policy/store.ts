@@ -6,13 +6,17 @@
  */
 import type { Db } from '../db/db.ts';
 import { TtlCache } from '../batching/ttl-cache.ts';
+import { configEpoch } from '../batching/config-epoch.ts';
 import { invalid } from '../errors.ts';
 import { combinePolicy, parsePolicy, parsePolicyRules } from './compile.ts';
 import type { PolicyInput, PolicyRuleInput } from './schemas.ts';
 import type { Policy } from './types.ts';
 
-/** How long a compiled policy is reused before it is read again (a change shows up within this). */
-export const POLICY_CACHE_MS = 1_000;
+/**
+ * How long a compiled policy is reused at most; a change in any process drops it within
+ * `CONFIG_FRESH_MS` (batching/config-epoch.ts).
+ */
+export const POLICY_CACHE_MS = 60_000;
 const POLICY_CACHE_ENTRIES_MAX = 10_000;
 
 export interface PolicyScope {
@@ -33,7 +37,7 @@ export class Policies {
 
   constructor(db: Db, now: () => number = Date.now) {
     this.#db = db;
-    this.#cache = new TtlCache({ ttlMs: POLICY_CACHE_MS, entriesMax: POLICY_CACHE_ENTRIES_MAX, now });
+    this.#cache = new TtlCache({ ttlMs: POLICY_CACHE_MS, entriesMax: POLICY_CACHE_ENTRIES_MAX, now, generations: configEpoch(db) });
   }
 
   /** Replaces the org's policy: its rules, approval triggers and default decision. */
@@ -86,6 +90,6 @@ export class Policies {
        ON CONFLICT (scope_kind, scope_id) DO UPDATE SET rules = EXCLUDED.rules, version = policy_sets.version + 1, updated_at = now()`,
       [level, scopeId, JSON.stringify(value)],
     );
-    this.#cache.clear();
+    configEpoch(this.#db).bump();
   }
 }

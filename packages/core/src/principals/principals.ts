@@ -3,6 +3,7 @@
  * Orgs, projects (teams) inside orgs, users in orgs, and agents acting for users. Creating an org
  * or a user also opens its wallet in the ledger, so money has somewhere to be from the start.
  */
+import { configEpoch } from '../batching/config-epoch.ts';
 import type { Db } from '../db/db.ts';
 import { TollgateError } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -90,6 +91,7 @@ export class Principals {
   async updateOrgSettings(id: string, settings: OrgSettings): Promise<Org> {
     const [row] = await this.#db.query<OrgRow>('UPDATE orgs SET settings = $2 WHERE id = $1 RETURNING *', [id, JSON.stringify(settings)]);
     if (!row) throw new TollgateError('not_found', `org ${id} does not exist`, { orgId: id });
+    configEpoch(this.#db).bump();
     return toOrg(row);
   }
 

@@ -14,5 +14,6 @@ import { x402Payments } from './008-x402-payments.ts';
 import { mppChallenges } from './009-mpp-challenges.ts';
 import { mppChannels } from './010-mpp-channels.ts';
 import { mppAnswers } from './011-mpp-answers.ts';
+import { configEpoch } from './012-config-epoch.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes, x402Payments, mppChallenges, mppChannels, mppAnswers];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes, x402Payments, mppChallenges, mppChannels, mppAnswers, configEpoch];
