@@ -18,6 +18,7 @@ import { Hono } from 'hono';
 import { openTollgate, type Db } from '../packages/core/src/index.ts';
 import { migrate, openPgliteDb, openPostgresDb } from '../packages/core/src/db/index.ts';
 import { createApp, createLogger, startServer } from '../packages/server/src/index.ts';
+import { StatementProfile } from './statements.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -153,11 +154,15 @@ async function main(): Promise<void> {
   let pgResult: Result | undefined;
   const schema = `bench_gw_${process.pid}`;
   try {
-    const pg = await openPostgresDb({ url: PG_URL, schema, poolSize: 8 });
+    const opened = await openPostgresDb({ url: PG_URL, schema, poolSize: 8 });
+    const profile = process.env.BENCH_STATEMENTS === '1' ? new StatementProfile() : undefined;
+    const pg = profile ? profile.wrap(opened) : opened;
     try {
       await migrate(pg);
       const paidPg = await paid(pg, upstream.url);
+      profile?.reset();
       pgResult = await load('paid-pg', paidPg.url, paidPg.headers);
+      profile?.print(pgResult.rps * SECONDS);
       await paidPg.close();
     } finally {
       await pg.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});

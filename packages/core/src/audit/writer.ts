@@ -129,8 +129,14 @@ export async function appendRecords(tx: Queryable, inputs: readonly PreparedReco
     return record;
   });
   if (fresh.length > 0) {
-    await tx.query(`INSERT INTO audit_records (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`, [`[${fresh.join(',')}]`]);
-    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, prevHash]);
+    // One round trip for both: inside the ledger's settle batch every round trip holds the hot
+    // accounts' locks a little longer.
+    const moved = await tx.query(
+      `WITH inserted AS (INSERT INTO audit_records (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS}) RETURNING 1)
+       UPDATE audit_head SET seq = $2, hash = $3 WHERE id = 1 AND (SELECT count(*) FROM inserted) = $4 RETURNING id`,
+      [`[${fresh.join(',')}]`, seq, prevHash, fresh.length],
+    );
+    if (moved.length !== 1) throw new Error(`audit: ${fresh.length} records were not all inserted; the head did not move`);
   }
   return out;
 }
