@@ -34,6 +34,7 @@ for (const engine of testDatabases) {
           `UPDATE orgs SET settings = settings`,
           `UPDATE grants SET tag = tag`,
           `DELETE FROM service_limits`,
+          `DELETE FROM quota_limits`,
           `UPDATE users SET monthly_limit_micros = monthly_limit_micros`,
         ]) {
           const before = await epoch.current();

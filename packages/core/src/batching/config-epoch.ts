@@ -1,7 +1,7 @@
 /**
  * @module batching/config-epoch
  * How a process learns that configuration changed in another one. Every write to a table the hot
- * path caches (orgs, projects, users, agents, service limits, policies, grants) bumps one counter
+ * path caches (orgs, projects, users, agents, service limits, policies, grants, quotas) bumps one counter
  * in the database (a statement trigger, migration 012, so no writer can forget it). Caches tagged
  * with the epoch's generation drop everything when the counter moves; the counter itself is read
  * at most once per `CONFIG_FRESH_MS` whatever the traffic, instead of every cached row being

@@ -89,7 +89,7 @@ describe('quotas in Redis', { skip: redisSkip() }, () => {
 
   test('Redis unreachable: the check fails closed with quota_unavailable (503)', async () => {
     const down = openRedis(`redis://127.0.0.1:${await closedPort()}`);
-    const quotas = new Quotas({ db: undefined as never, store: new RedisQuotaStore({ redis: down }), defaultLimit: calls(100) });
+    const quotas = new Quotas({ db: {} as never, store: new RedisQuotaStore({ redis: down }), defaultLimit: calls(100) });
     quotas.limitFor = async () => calls(100);
     const error = await quotas.check('usr_x').catch((e: unknown) => e);
     assert.ok(error instanceof TollgateError);
@@ -104,7 +104,7 @@ describe('quotas in Redis', { skip: redisSkip() }, () => {
     await gate.open();
     const gated = openRedis(gate.url);
     assert.ok(await redisReady(gated));
-    const quotas = new Quotas({ db: undefined as never, store: new RedisQuotaStore({ redis: gated, prefix: testKeyPrefix() }) });
+    const quotas = new Quotas({ db: {} as never, store: new RedisQuotaStore({ redis: gated, prefix: testKeyPrefix() }) });
     quotas.limitFor = async () => calls(100);
     assert.equal(await codeOf(quotas.check('usr_g')), 'ok');
     await gate.close();

@@ -5,11 +5,14 @@
  * the quota store cannot answer, the call is refused with `quota_unavailable` (503) rather than let
  * through unmetered.
  */
-import { TollgateError, type Db } from '@tollgate/core';
+import { configEpoch, TollgateError, TtlCache, type Db } from '@tollgate/core';
 import type { QuotaDecision, QuotaLimit, QuotaMetric, QuotaStore } from './types.ts';
 
-/** How long a principal's quota setting is reused before it is read again. */
-export const QUOTA_SETTINGS_CACHE_MS = 1_000;
+/**
+ * How long a principal's quota setting is reused at most; a change in any process drops it within
+ * core's `CONFIG_FRESH_MS` (the config epoch).
+ */
+export const QUOTA_SETTINGS_CACHE_MS = 60_000;
 /** Most cached settings (past it the cache starts over). */
 const QUOTA_SETTINGS_CACHED_MAX = 100_000;
 /** Seconds a client should wait when the quota store is unreachable. */
@@ -38,11 +41,12 @@ export interface QuotasOptions {
 export class Quotas {
   readonly store: QuotaStore;
   readonly #o: QuotasOptions;
-  readonly #cache = new Map<string, { limit: QuotaLimit | undefined; atMs: number }>();
+  readonly #cache: TtlCache<QuotaLimit | undefined>;
 
   constructor(options: QuotasOptions) {
     this.#o = options;
     this.store = options.store;
+    this.#cache = new TtlCache({ ttlMs: QUOTA_SETTINGS_CACHE_MS, entriesMax: QUOTA_SETTINGS_CACHED_MAX, generations: configEpoch(options.db) });
   }
 
   /**
@@ -79,15 +83,11 @@ export class Quotas {
     await this.store.add(principalId, limit, units).catch(() => {});
   }
 
-  async limitFor(principalId: string): Promise<QuotaLimit | undefined> {
-    const nowMs = Date.now();
-    const hit = this.#cache.get(principalId);
-    if (hit && nowMs - hit.atMs <= QUOTA_SETTINGS_CACHE_MS) return hit.limit;
-    const own = await this.get(principalId);
-    const limit = own ? { metric: own.metric, limit: own.limit, windowSeconds: own.windowSeconds } : this.#o.defaultLimit;
-    if (this.#cache.size >= QUOTA_SETTINGS_CACHED_MAX) this.#cache.clear();
-    this.#cache.set(principalId, { limit, atMs: nowMs });
-    return limit;
+  limitFor(principalId: string): Promise<QuotaLimit | undefined> {
+    return this.#cache.load(principalId, async () => {
+      const own = await this.get(principalId);
+      return own ? { metric: own.metric, limit: own.limit, windowSeconds: own.windowSeconds } : this.#o.defaultLimit;
+    });
   }
 
   async get(principalId: string): Promise<QuotaSetting | undefined> {
@@ -102,14 +102,14 @@ export class Quotas {
        RETURNING *`,
       [principalId, limit.metric, limit.limit, limit.windowSeconds],
     );
-    this.#cache.delete(principalId);
+    configEpoch(this.#o.db).bump();
     return settingOf(row!);
   }
 
   /** Removes the principal's own quota (the default applies again). Returns whether there was one. */
   async remove(principalId: string): Promise<boolean> {
     const rows = await this.#o.db.query('DELETE FROM quota_limits WHERE principal_id = $1 RETURNING principal_id', [principalId]);
-    this.#cache.delete(principalId);
+    configEpoch(this.#o.db).bump();
     return rows.length > 0;
   }
 }

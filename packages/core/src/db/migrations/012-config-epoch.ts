@@ -6,7 +6,7 @@
  */
 import type { Migration } from '../migrate.ts';
 
-const CACHED_TABLES = ['orgs', 'projects', 'users', 'agents', 'service_limits', 'policy_sets', 'grants'];
+const CACHED_TABLES = ['orgs', 'projects', 'users', 'agents', 'service_limits', 'policy_sets', 'grants', 'quota_limits'];
 
 export const configEpoch: Migration = {
   id: '012-config-epoch',
