@@ -10,6 +10,7 @@ import type { Db } from './db/db.ts';
 import { Grants } from './grants/grants.ts';
 import { BudgetGuard } from './guard/budget-guard.ts';
 import { openLedger } from './ledger/index.ts';
+import type { AttachingLedger } from './ledger/attachment.ts';
 import type { Ledger } from './ledger/types.ts';
 import { LimitBook } from './limits/limit-book.ts';
 import { LimitSettings } from './limits/limit-settings.ts';
@@ -33,7 +34,8 @@ export interface TollgateOptions {
 
 export interface Tollgate {
   readonly db: Db;
-  readonly ledger: Ledger;
+  /** Transfers may carry rows that commit with them (ledger/attachment.ts): rails credit earnings that way. */
+  readonly ledger: Ledger & AttachingLedger;
   readonly principals: Principals;
   readonly wallets: Wallets;
   readonly grants: Grants;

@@ -2,12 +2,16 @@
  * @module earnings
  * A payment collected on an external rail (x402, MPP) becomes seller earnings in Tollgate's ledger:
  * one transfer from the rail's external account (`external:rail:<rail>`, which may go negative: the
- * money came from outside) to `earnings:<seller>`, then one audit record whose summary names the
- * on-chain reference (written first). Both are idempotent by the call id: recording twice moves
- * nothing twice.
+ * money came from outside) to `earnings:<seller>` and one audit record whose summary names the
+ * on-chain reference, committed together in one ledger batch (with the rail's own rows, when it
+ * passes some: the x402 payment marked settled). Both are idempotent by the call id: recording
+ * twice moves nothing twice.
  * Payouts then work as for any earnings (`provider-api/payouts`).
  */
-import { ACCOUNT_CODE, ACCOUNT_FLAGS, LEDGER, TRANSFER_CODE, accountId, type AuditInput, type Tollgate } from '@tollgate/core';
+import {
+  ACCOUNT_CODE, ACCOUNT_FLAGS, LEDGER, TRANSFER_CODE, accountId, isSuccess,
+  type AttachedEntry, type AttachmentWriter, type AuditInput, type PreparedRecord, type Tollgate,
+} from '@tollgate/core';
 import type { RailId } from './rail.ts';
 
 export const railAccountId = (rail: RailId): string => `external:rail:${rail}`;
@@ -32,41 +36,54 @@ export interface CollectedPayment {
   httpStatus?: number;
 }
 
+/** Rows a rail commits with its earnings credit: one writer per kind of row (ledger/attachment.ts). */
+export interface RailRows<T> {
+  writer: AttachmentWriter<T, unknown>;
+  item: T;
+}
+
+interface Credit {
+  record: PreparedRecord;
+  rows: RailRows<unknown> | undefined;
+}
+
 export class RailEarnings {
   readonly #tg: Tollgate;
   readonly #currency: string;
   readonly #railAccounts = new Map<RailId, Promise<unknown>>();
   /** Earnings accounts known to exist: creating one is a ledger write, not to be paid per call. */
   readonly #earningsAccounts = new Map<string, Promise<unknown>>();
+  readonly #credits: AttachmentWriter<Credit, null>;
 
   constructor(options: { tg: Tollgate; currency?: string }) {
     this.#tg = options.tg;
     this.#currency = options.currency ?? 'USD';
+    this.#credits = creditRows(options.tg);
   }
 
   /**
-   * Writes the `captured` audit record, then credits the seller; returns the ledger transfer id.
-   * In that order so credited earnings always have their record; a crash in between leaves a
-   * record without its credit, which repeating `record` (the x402 seller's start-up sweep) completes.
+   * Credits the seller and writes the `captured` audit record in one ledger batch, with `rows` (the
+   * rail's own, e.g. its payment marked settled) in the same transaction; returns the ledger
+   * transfer id. One commit for all of it, and no crash can leave a credit without its record.
+   * Throws when the ledger refuses the transfer; `rows` are committed all the same (the money moved
+   * on chain whatever the ledger says), and repeating `record` completes the credit.
    */
-  async record(p: CollectedPayment): Promise<string> {
+  async record<T = never>(p: CollectedPayment, rows?: RailRows<T>): Promise<string> {
     if (p.amountMicros <= 0n) throw new Error('a collected payment moves a positive amount');
     const from = railAccountId(p.rail);
     const to = accountId.earnings(p.sellerId);
     const transferId = `${p.rail}:${p.callId}`;
-    await Promise.all([
-      this.#ensureAccounts(p.rail, p.sellerId),
-      this.#tg.audit.append(this.#record(p, {
-        outcome: 'captured', status: 'ok', decision: 'allow', capturedMicros: p.amountMicros,
-        summary: `paid with ${p.rail} on ${p.network}: tx ${p.reference}, payer ${p.payer}`,
-        transfers: [{ id: transferId, debit: from, credit: to, amount: p.amountMicros, kind: 'earnings' }],
-      })),
-    ]);
-    const [result] = await this.#tg.ledger.createTransfers([{
+    const record = this.#tg.audit.prepare(this.#record(p, {
+      outcome: 'captured', status: 'ok', decision: 'allow', capturedMicros: p.amountMicros,
+      summary: `paid with ${p.rail} on ${p.network}: tx ${p.reference}, payer ${p.payer}`,
+      transfers: [{ id: transferId, debit: from, credit: to, amount: p.amountMicros, kind: 'earnings' }],
+    }));
+    await this.#ensureAccounts(p.rail, p.sellerId);
+    const { results: [result] } = await this.#tg.ledger.createTransfersWith([{
       id: transferId, debitAccountId: from, creditAccountId: to, amount: p.amountMicros, ledger: LEDGER.money,
       code: TRANSFER_CODE.earnings, metadata: { rail: p.rail, callId: p.callId, reference: p.reference, payer: p.payer, network: p.network },
-    }]);
-    if (result?.status !== 'created' && result?.status !== 'exists') throw new Error(`${p.rail} earnings transfer refused by the ledger: ${result?.status}`);
+    }], { writer: this.#credits, item: { record, rows: rows as RailRows<unknown> | undefined } });
+    if (!result || !isSuccess(result.status)) throw new Error(`${p.rail} earnings transfer refused by the ledger: ${result?.status}`);
     return transferId;
   }
 
@@ -112,4 +129,26 @@ export class RailEarnings {
     }
     await Promise.all([railAccount, earnings]);
   }
+}
+
+/**
+ * Ledger batches of earnings credits: the rails' own rows first, then the audit records of the
+ * credits the ledger took (the audit head is locked last, as in every ledger batch).
+ */
+function creditRows(tg: Tollgate): AttachmentWriter<Credit, null> {
+  return {
+    async write(tx, entries) {
+      const byWriter = new Map<AttachmentWriter<unknown, unknown>, AttachedEntry<unknown>[]>();
+      for (const { item, results, account } of entries) {
+        if (!item.rows) continue;
+        const group = byWriter.get(item.rows.writer) ?? [];
+        group.push({ item: item.rows.item, results, account });
+        byWriter.set(item.rows.writer, group);
+      }
+      for (const [writer, group] of byWriter) await writer.write(tx, group);
+      const records = entries.filter((e) => e.results.every((r) => isSuccess(r.status))).map((e) => e.item.record);
+      if (records.length > 0) await tg.audit.appendIn(tx, records);
+      return entries.map(() => null);
+    },
+  };
 }

@@ -3,7 +3,7 @@
  * The audit log: append (group-committed, idempotent by call and kind), read, query, verify,
  * export, explain. Records are never updated or deleted by Tollgate; `verify` proves it.
  */
-import type { Db } from '../db/db.ts';
+import type { Db, Queryable } from '../db/db.ts';
 import { TollgateError } from '../errors.ts';
 import { PAGE_SIZE_MAX } from '../constants.ts';
 import { explainRecord, type ApprovalFacts } from './explain.ts';
@@ -11,7 +11,7 @@ import { exportCsv, exportJournal, exportJsonl } from './export.ts';
 import { seqCursor, whereOf } from './filters.ts';
 import { normalize, recordFromRow, type Row } from './rows.ts';
 import { verifyChain } from './verify.ts';
-import { AuditWriter, type PreparedRecord } from './writer.ts';
+import { appendRecords, AuditWriter, type PreparedRecord } from './writer.ts';
 import type { AuditAnchor, AuditFilter, AuditInput, AuditPage, AuditQuery, AuditRecord, VerifyResult } from './types.ts';
 
 export interface AuditLogOptions {
@@ -54,6 +54,15 @@ export class AuditLog {
   /** Checks and stamps a record, for `appendRecords` inside another transaction (the guard's settle). */
   prepare(input: AuditInput): PreparedRecord {
     return { ...normalize(input), createdAt: this.#now() };
+  }
+
+  /**
+   * Chains prepared records inside another writer's transaction (a rail's earnings credit, in the
+   * ledger's batch), which must take the audit head last among its locks. Idempotent by call and
+   * kind, like `append`.
+   */
+  appendIn(tx: Queryable, records: readonly PreparedRecord[]): Promise<AuditRecord[]> {
+    return appendRecords(tx, records);
   }
 
   /** Waits until every append queued so far has committed. */

@@ -5,7 +5,7 @@
  */
 export { AuditLog, type AuditLogOptions } from './audit-log.ts';
 export { auditPort } from './port.ts';
-export { AUDIT_BATCH_SIZE_MAX } from './writer.ts';
+export { AUDIT_BATCH_SIZE_MAX, type PreparedRecord } from './writer.ts';
 export { canonicalJson, GENESIS_HASH } from './canonical.ts';
 export { csvField } from './export.ts';
 export { explainRecord, type ApprovalFacts } from './explain.ts';

@@ -39,6 +39,8 @@ async function startUpstream(): Promise<Upstream> {
     if (path.endsWith('/slow')) await new Promise((r) => setTimeout(r, 300));
     if (path.endsWith('/drain')) await upstream.onDrain?.();
     if (path.endsWith('/fail')) return Response.json({ error: 'boom' }, { status: 500 });
+    // The payment is the gateway's: an upstream that receives it fails every paid test.
+    if (request.headers.has('payment-signature') || request.headers.has('x-payment')) return Response.json({ error: 'payment header leaked' }, { status: 500 });
     return Response.json({ secret: `content of ${path}` });
   });
   upstream.url = server.url;
@@ -155,14 +157,12 @@ describe('x402 seller side on a local chain', () => {
         const receipt = await chain.publicClient.getTransactionReceipt({ hash: settled.transaction as `0x${string}` });
         assert.equal(receipt.status, 'success');
         assert.equal(await chain.tokenBalance(payer.address), payerBefore - PRICE_MICROS);
-        // Earnings are credited right after the answer (the settled payment row is written before it).
-        await eventually(async () => assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS));
+        // The credit, its audit record and the settled payment row commit together, before the answer.
+        assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS);
         const callId = response.headers.get('x-tollgate-call-id')!;
-        await eventually(async () => {
-          const record = (await gw.tg.audit.history(callId)).find((r) => r.outcome === 'captured');
-          assert.equal(record?.rail, 'x402');
-          assert.match(record?.summary ?? '', new RegExp(settled.transaction));
-        });
+        const record = (await gw.tg.audit.history(callId)).find((r) => r.outcome === 'captured');
+        assert.equal(record?.rail, 'x402');
+        assert.match(record?.summary ?? '', new RegExp(settled.transaction));
 
         assert.equal(sent.length, 1);
         const replay = await pay('/data', sent[0]!);
@@ -207,6 +207,17 @@ describe('x402 seller side on a local chain', () => {
         assert.equal(response.status, 402);
         assert.equal(decode<PaymentRequired>(response.headers.get('payment-required')).error, 'insufficient_funds');
         assert.equal(upstream.hits.get(p('/data')), hits);
+
+        // A stored payment is answered without the facilitator: a forgery of its payer and nonce is
+        // still refused for its signature, not told what became of the payment.
+        const paid = await signedHeader('/forged');
+        assert.equal((await pay('/forged', paid)).status, 200);
+        const forgedReplay = JSON.parse(Buffer.from(paid, 'base64').toString()) as PaymentPayload;
+        (forgedReplay.payload as { signature: string }).signature = `0x${'22'.repeat(64)}1c`;
+        response = await pay('/forged', Buffer.from(JSON.stringify(forgedReplay)).toString('base64'));
+        assert.equal(response.status, 402);
+        assert.equal(decode<PaymentRequired>(response.headers.get('payment-required')).error, 'invalid_exact_evm_signature');
+        assert.equal(upstream.hits.get(p('/forged')), 1);
       });
 
       test('an expired authorization (properly signed) → 402 valid_before', async () => {
@@ -364,7 +375,7 @@ describe('x402 seller side on a local chain', () => {
         let failing = true;
         const ledger = new Proxy(gw.tg.ledger, {
           get: (target, key) => {
-            if (key === 'createTransfers' && failing) return async () => { throw new Error('ledger unreachable'); };
+            if ((key === 'createTransfers' || key === 'createTransfersWith') && failing) return async () => { throw new Error('ledger unreachable'); };
             const value = Reflect.get(target, key) as unknown;
             return typeof value === 'function' ? value.bind(target) : value;
           },
@@ -377,7 +388,6 @@ describe('x402 seller side on a local chain', () => {
         const earned = await agreedEarnings();
         const hold = await seller.authorize({ payment: { version: 2, payload: payment }, offer, service: { id: 'svc_paid', slug: 'paid', sellerId: SELLER }, tool: 'GET /direct', edge: 'http' });
         const settled = await seller.settle(hold, { answer: { status: 200, headers: {} } });
-        await seller.flush();
         assert.equal(errors.length, 1);
         assert.equal(await earningsMicros(gw, SELLER), earned);
         failing = false;

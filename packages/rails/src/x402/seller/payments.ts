@@ -3,7 +3,7 @@
  * The `x402_payments` table (migration 008): the in-flight lock on (network, asset, payer, nonce),
  * each payment's settlement state, and the answer a `payment-identifier` retry gets back.
  */
-import { TollgateError, type Db } from '@tollgate/core';
+import { TollgateError, type AttachmentWriter, type Db, type Queryable } from '@tollgate/core';
 
 export type PaymentStatus = 'in_flight' | 'settled' | 'failed' | 'unknown' | 'voided';
 
@@ -40,6 +40,14 @@ export interface PaymentRow {
 export type NewPayment = Omit<PaymentRow, 'status' | 'paymentId' | 'txHash' | 'errorReason' | 'response'> & { paymentId: string | undefined };
 
 export type Claim = { type: 'claimed' } | { type: 'taken'; row: PaymentRow };
+
+/** A payment whose settlement landed: its tx hash, and the answer it bought (kept for retries). */
+export interface SettledPayment {
+  id: string;
+  txHash: string;
+  /** Absent: the answer already stored (withheld while the outcome was unknown) is kept. */
+  response?: StoredAnswer;
+}
 
 interface Row {
   id: string; network: string; asset: string; payer: string; nonce: string; service: string; seller_id: string;
@@ -121,18 +129,42 @@ export class X402Payments {
     return row ? toRow(row) : undefined;
   }
 
-  /** Moves a claimed payment to its outcome (only from `in_flight` or `unknown`). */
-  async finish(id: string, status: Exclude<PaymentStatus, 'in_flight'>, detail: { txHash?: string; errorReason?: string; response?: StoredAnswer } = {}): Promise<void> {
+  /** Moves a claimed payment to an outcome other than settled (only from `in_flight` or `unknown`). */
+  async finish(id: string, status: Exclude<PaymentStatus, 'in_flight' | 'settled'>, detail: { txHash?: string; errorReason?: string; response?: StoredAnswer } = {}): Promise<void> {
     await this.#db.query(
-      `UPDATE x402_payments SET status = $2, tx_hash = coalesce($3, tx_hash), error_reason = $4,
-         response = CASE WHEN $2 = 'settled' AND coalesce($5::jsonb, response) IS NOT NULL
-           THEN jsonb_set(coalesce($5::jsonb, response), '{settlement}', jsonb_build_object('success', true, 'transaction', coalesce($3, tx_hash), 'network', network, 'payer', payer))
-           ELSE coalesce($5::jsonb, response) END,
-         updated_at = now()
+      `UPDATE x402_payments SET status = $2, tx_hash = coalesce($3, tx_hash), error_reason = $4, response = coalesce($5::jsonb, response), updated_at = now()
        WHERE id = $1 AND status IN ('in_flight', 'unknown')`,
       [id, status, detail.txHash ?? null, detail.errorReason ?? null, detail.response ? JSON.stringify(detail.response) : null],
     );
   }
+
+  /**
+   * Moves payments to `settled` (only from `in_flight` or `unknown`), their answers stamped with the
+   * settlement a retry is sent again; in `q`, a transaction of the caller's, or on its own.
+   */
+  async settle(payments: readonly SettledPayment[], q: Queryable = this.#db): Promise<void> {
+    if (payments.length === 0) return;
+    const ids = payments.map((p) => p.id);
+    await q.query(
+      `UPDATE x402_payments p SET status = 'settled', tx_hash = u.tx_hash, error_reason = NULL, updated_at = now(),
+         response = CASE WHEN coalesce(u.response, p.response) IS NULL THEN NULL
+           ELSE jsonb_set(coalesce(u.response, p.response), '{settlement}', jsonb_build_object('success', true, 'transaction', u.tx_hash, 'network', p.network, 'payer', p.payer)) END
+       FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS u(id, tx_hash, response)
+       WHERE p.id = ANY($1::text[]) AND p.id = u.id AND p.status IN ('in_flight', 'unknown')`,
+      [ids, payments.map((p) => p.txHash), payments.map((p) => (p.response ? JSON.stringify(p.response) : null))],
+    );
+  }
+
+  /**
+   * For ledger batches (`RailEarnings.record`): the payments are marked settled in the transaction
+   * that credits their earnings, whatever the ledger decided about the credit (the money moved).
+   */
+  readonly settledRows: AttachmentWriter<SettledPayment, null> = {
+    write: async (tx, entries) => {
+      await this.settle(entries.map((e) => e.item), tx);
+      return entries.map(() => null);
+    },
+  };
 }
 
 function isUniqueViolation(error: unknown): boolean {
