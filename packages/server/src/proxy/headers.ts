@@ -15,11 +15,13 @@ function connectionTokens(headers: Headers): Set<string> {
   return new Set(value ? value.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : []);
 }
 
-export function upstreamRequestHeaders(incoming: Headers, options: { credentials: Readonly<Record<string, string>>; callId: string }): Headers {
+/** `omit`: more client headers to keep from the upstream, lowercase (an edge's own, e.g. x402's payment). */
+export function upstreamRequestHeaders(incoming: Headers, options: { credentials: Readonly<Record<string, string>>; callId: string; omit?: readonly string[] }): Headers {
   const named = connectionTokens(incoming);
+  const omit = options.omit ?? [];
   const out = new Headers();
   for (const [name, value] of incoming) {
-    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || named.has(name) || name.startsWith('x-tollgate-')) continue;
+    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || named.has(name) || name.startsWith('x-tollgate-') || omit.includes(name)) continue;
     out.append(name, value);
   }
   // The upstream can deduplicate our retries by this key, and sellers can quote it to support.

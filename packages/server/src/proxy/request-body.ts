@@ -22,7 +22,8 @@ export interface BodyLimits {
 }
 
 export async function prepareBody(request: Request, limits: BodyLimits): Promise<PreparedBody> {
-  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return { body: null, digest: 'none' };
+  // The method first: on @hono/node-server, reading `body` builds a whole undici Request (~0.1 ms).
+  if (request.method === 'GET' || request.method === 'HEAD' || request.body === null) return { body: null, digest: 'none' };
   const declared = request.headers.get('content-length');
   const length = declared !== null && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
   if (length !== undefined && length > limits.requestBodyBytesMax) throw tooLarge(limits.requestBodyBytesMax);

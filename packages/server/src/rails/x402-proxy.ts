@@ -19,6 +19,8 @@ import { readBounded } from '../proxy/metered-body.ts';
 
 const EXPOSED = `${X402_HEADERS.paymentRequired}, ${X402_HEADERS.paymentResponse}, ${X402_HEADERS.xPaymentResponse}`;
 const GRANT_BEARER = /^Bearer\s+tg_(live|test)_/i;
+/** The payment is Tollgate's to verify and settle; the upstream never sees it. */
+const PAYMENT_HEADERS = [X402_HEADERS.paymentSignature.toLowerCase(), X402_HEADERS.xPayment.toLowerCase()];
 
 export interface X402ProxyOptions {
   seller: X402Seller;
@@ -83,15 +85,13 @@ export class X402Proxy {
   async #forward(call: X402ProxyCall, offer: Offer, hold: X402Hold): Promise<Response> {
     const { seller, limits } = this.#options;
     const { service } = call.resolved;
-    const incoming = new Headers(call.request.headers);
-    for (const name of [X402_HEADERS.paymentSignature, X402_HEADERS.xPayment]) incoming.delete(name);
     let upstream: Response;
     let bytes: Uint8Array | undefined;
     try {
       const body = await prepareBody(call.request, limits);
       upstream = await (this.#options.fetch ?? fetch)(`${service.baseUrl}${call.path}${call.search}`, {
         method: call.method,
-        headers: upstreamRequestHeaders(incoming, { credentials: call.resolved.credentialHeaders, callId: hold.id }),
+        headers: upstreamRequestHeaders(call.request.headers, { credentials: call.resolved.credentialHeaders, callId: hold.id, omit: PAYMENT_HEADERS }),
         body: body.body,
         signal: AbortSignal.any([AbortSignal.timeout(service.timeoutMs), call.request.signal]),
         redirect: 'manual',
