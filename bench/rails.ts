@@ -28,7 +28,7 @@ const PRICE_MICROS = 10_000n;
 
 interface Result { name: string; cps: number; p50Ms: number; p99Ms: number; errors: number }
 
-async function run(name: string, url: string, payers: TestAccount[]): Promise<Result> {
+async function run(name: string, url: string, payers: TestAccount[], calls = CALLS, quiet = false): Promise<Result> {
   const required = JSON.parse(Buffer.from((await fetch(url)).headers.get('payment-required') ?? '', 'base64').toString()) as PaymentRequired;
   const clients = payers.map((p) => x402Client.fromConfig({ schemes: [{ network: 'eip155:*', client: new ExactEvmScheme(p.account) }], spendControls: false }));
   const latencies: number[] = [];
@@ -36,7 +36,7 @@ async function run(name: string, url: string, payers: TestAccount[]): Promise<Re
   let errors = 0;
   const started = performance.now();
   await Promise.all(clients.map(async (client) => {
-    while (next < CALLS) {
+    while (next < calls) {
       next += 1;
       const t0 = performance.now();
       const payload = await client.createPaymentPayload(required);
@@ -50,7 +50,7 @@ async function run(name: string, url: string, payers: TestAccount[]): Promise<Re
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   const result = { name, cps: Math.round(latencies.length / seconds), p50Ms: Math.round(at(0.5)), p99Ms: Math.round(at(0.99)), errors };
-  console.log(`${name.padEnd(28)} ${String(result.cps).padStart(6)} calls/s   p50 ${result.p50Ms} ms   p99 ${result.p99Ms} ms   errors ${errors}`);
+  if (!quiet) console.log(`${name.padEnd(28)} ${String(result.cps).padStart(6)} calls/s   p50 ${result.p50Ms} ms   p99 ${result.p99Ms} ms   errors ${errors}`);
   return result;
 }
 
@@ -88,9 +88,13 @@ async function main(): Promise<void> {
   const server = await startServer(built.app);
   console.log(`x402 paid calls, ${CALLS} calls each, ${CONCURRENCY} in flight, Tollgate on ${db.kind}; local anvil chain, facilitator over HTTP`);
 
-  // Warm both paths (compiled routes, connections, caches) with a few calls first.
-  const warm = Number(process.env.BENCH_WARMUP_CALLS ?? 20);
-  await runWarm(`${server.url}/proxy/paid/x`, `${reference.url}/paid`, payers, warm);
+  // Warm both paths the way they are measured (same concurrency) before measuring either. With 20
+  // calls one at a time, Tollgate's run was also the JIT warm-up of the code both share (facilitator,
+  // viem, undici), which the reference then ran warm: Tollgate's first run in a process was ~25%
+  // slower than its second, the reference's was not.
+  const warm = Number(process.env.BENCH_WARMUP_CALLS ?? 200);
+  await run('warm-up tollgate', `${server.url}/proxy/paid/x`, payers, warm, true);
+  await run('warm-up reference', `${reference.url}/paid`, payers, warm, true);
 
   const tollgate = await run('tollgate seller (proxy)', `${server.url}/proxy/paid/x`, payers);
   const ref = await run('reference @x402/hono', `${reference.url}/paid`, payers);
@@ -104,17 +108,6 @@ async function main(): Promise<void> {
   await db.close();
   await chain.stop();
   console.log(JSON.stringify({ bench: 'rails', tollgate_x402_cps: tollgate.cps, reference_x402_cps: ref.cps, tollgate_p99_ms: tollgate.p99Ms, reference_p99_ms: ref.p99Ms, errors: tollgate.errors + ref.errors }));
-}
-
-async function runWarm(a: string, b: string, payers: TestAccount[], calls: number): Promise<void> {
-  for (const url of [a, b]) {
-    const required = JSON.parse(Buffer.from((await fetch(url)).headers.get('payment-required') ?? '', 'base64').toString()) as PaymentRequired;
-    const client = x402Client.fromConfig({ schemes: [{ network: 'eip155:*', client: new ExactEvmScheme(payers[0]!.account) }], spendControls: false });
-    for (let i = 0; i < calls; i++) {
-      const payload = await client.createPaymentPayload(required);
-      await (await fetch(url, { headers: { 'payment-signature': Buffer.from(JSON.stringify(payload)).toString('base64') } })).arrayBuffer();
-    }
-  }
 }
 
 main().catch((error) => {
