@@ -15,5 +15,6 @@ import { mppChallenges } from './009-mpp-challenges.ts';
 import { mppChannels } from './010-mpp-channels.ts';
 import { mppAnswers } from './011-mpp-answers.ts';
 import { configEpoch } from './012-config-epoch.ts';
+import { hotUpdates } from './013-hot-updates.ts';
 
-export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes, x402Payments, mppChallenges, mppChannels, mppAnswers, configEpoch];
+export const MIGRATIONS: readonly Migration[] = [ledger, principalsGrants, approvalsAudit, services, mcpUsage, usageExportQuotas, dashboardIndexes, x402Payments, mppChallenges, mppChannels, mppAnswers, configEpoch, hotUpdates];
