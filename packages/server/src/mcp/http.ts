@@ -8,12 +8,14 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { DEFAULT_MAX_REQUEST_BODY_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { TollgateError, type ServiceRegistry, type Tollgate } from '@tollgate/core';
 import { problemResponse, toTollgateError } from '../middleware/problem/index.ts';
 import { JsonLinesUsageSink, PostgresUsageSink, UsageMeter, type UsageSink } from '../usage/index.ts';
 import type { GatewayDeps, GatewaySession } from './deps.ts';
 import { buildGatewayServer } from './gateway.ts';
+import { singleAnswerAsJson } from './single-answer.ts';
 import { UpstreamPool } from './upstreams.ts';
 
 /** Most open MCP sessions per process. */
@@ -122,7 +124,7 @@ async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, req
     }
     open.lastSeenMs = Date.now();
     open.session.grant = grant;
-    return open.transport.handleRequest(request);
+    return answer(open.transport, request);
   }
   if (sessions.size >= MCP_SESSIONS_MAX) throw new TollgateError('rate_limited', 'Too many open MCP sessions; retry later', { retryAfterSeconds: 30 });
   const session: GatewaySession = { token: token ?? '', grant };
@@ -137,7 +139,31 @@ async function handle(deps: GatewayDeps, sessions: Map<string, OpenSession>, req
     },
   });
   await server.connect(transport);
-  return transport.handleRequest(request);
+  return answer(transport, request);
+}
+
+/** A POST's answer as one JSON body when it is only the final response (`single-answer.ts`); GET streams stay streams. */
+async function answer(transport: WebStandardStreamableHTTPServerTransport, request: Request): Promise<Response> {
+  if (request.method !== 'POST') return transport.handleRequest(request);
+  const post = await parsedPost(request);
+  return singleAnswerAsJson(await transport.handleRequest(post.request, post.parsedBody === undefined ? undefined : { parsedBody: post.parsedBody }));
+}
+
+/**
+ * A POST body of declared length is read with `text()`, which @hono/node-server serves straight
+ * from the socket; the transport would read `body`, which builds a whole second Request first.
+ * Chunked or oversized bodies and invalid JSON go to the transport as they came, so it answers
+ * them exactly as before (413, -32700).
+ */
+async function parsedPost(request: Request): Promise<{ request: Request; parsedBody?: unknown }> {
+  const declared = request.headers.get('content-length');
+  if (declared === null || !/^\d{1,10}$/.test(declared) || Number(declared) > DEFAULT_MAX_REQUEST_BODY_SIZE) return { request };
+  const text = await request.text();
+  try {
+    return { request, parsedBody: JSON.parse(text) };
+  } catch {
+    return { request: new Request(request.url, { method: 'POST', headers: request.headers, body: text }) };
+  }
 }
 
 /** Constant-time token comparison (both sides hashed to the same length first). */

@@ -10,6 +10,7 @@ import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { TollgateError, type ResolvedService } from '@tollgate/core';
+import { upstreamFetch } from './upstream-fetch.ts';
 
 /** Most tools read from one upstream (pages are followed up to this). */
 export const UPSTREAM_TOOLS_MAX = 1_000;
@@ -97,7 +98,7 @@ async function connect(resolved: ResolvedService): Promise<Client> {
         stderr: 'ignore',
       }), { signal, timeout: CONNECT_TIMEOUT_MS });
     } else if (url) {
-      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...credentialHeaders } } }), { signal, timeout: CONNECT_TIMEOUT_MS });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: upstreamFetch, requestInit: { headers: { ...credentialHeaders } } }), { signal, timeout: CONNECT_TIMEOUT_MS });
     } else {
       throw new TollgateError('not_found', `${service.slug} has no MCP upstream`, { service: service.slug });
     }
