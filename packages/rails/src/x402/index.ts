@@ -7,6 +7,6 @@
 export { X402_HEADERS, X402_MCP_META, encodeHeader, decodeHeader, parsePaymentPayload, paymentFromHeaders, WireError, type AnyPaymentPayload } from './wire.ts';
 export { checkExactEvm, checkExactEvmSignature, eip712Domain, evmChainId, parseExactEvmPayload, TRANSFER_WITH_AUTHORIZATION_TYPES, type Eip3009Authorization, type ExactEvmPayload } from './exact-evm.ts';
 export { EIP3009_ABI } from './eip3009-abi.ts';
-export { LocalFacilitator, facilitatorHandler, serveFacilitator, serveFetch, type FacilitatorServer, type LocalFacilitatorOptions } from './facilitator/index.ts';
+export { FacilitatorClient, LocalFacilitator, facilitatorHandler, serveFacilitator, serveFetch, type FacilitatorClientOptions, type FacilitatorServer, type LocalFacilitatorOptions } from './facilitator/index.ts';
 export * from './seller/index.ts';
 export * from './buyer/index.ts';

@@ -4,10 +4,9 @@
  * facilitator; unknown outcomes reconciled from the chain when `chainRpcUrl` is set) and its HTTP
  * proxy path. Off when `x402FacilitatorUrl` is unset.
  */
-import { HTTPFacilitatorClient } from '@x402/core/http';
 import { createPublicClient, http, type Hex } from 'viem';
 import type { Tollgate } from '@tollgate/core';
-import { X402Payer, X402Seller, type ReceiptReader, type UpstreamPayer } from '@tollgate/rails';
+import { FacilitatorClient, X402Payer, X402Seller, type ReceiptReader, type UpstreamPayer } from '@tollgate/rails';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logger.ts';
 import { UpstreamPayments } from './upstream-payments.ts';
@@ -21,7 +20,7 @@ export interface X402Edge {
 export function createX402Edge(options: { tg: Tollgate; config: Config; logger: Logger; fetch?: typeof fetch }): X402Edge | undefined {
   const { config } = options;
   if (!config.x402FacilitatorUrl) return undefined;
-  const facilitator = new HTTPFacilitatorClient({ url: config.x402FacilitatorUrl.replace(/\/$/, ''), timeoutMs: config.x402FacilitatorTimeoutMs });
+  const facilitator = new FacilitatorClient({ url: config.x402FacilitatorUrl, timeoutMs: config.x402FacilitatorTimeoutMs });
   const onError = (error: unknown) => options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'crediting x402 earnings failed; retried at the next start');
   const seller = new X402Seller({ tg: options.tg, facilitator, onError, ...(config.chainRpcUrl ? { receipts: receiptReader(config.chainRpcUrl) } : {}) });
   // Settlements a previous process recorded but did not credit (it stopped in between).

@@ -5,7 +5,7 @@ import { HTTPFacilitatorClient } from '@x402/core/http';
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from '@x402/core/types';
 import { ExactEvmScheme } from '@x402/evm/exact/client';
 import { startLocalChain, type LocalChain, type TestAccount } from '../../chain/index.ts';
-import { LocalFacilitator, serveFacilitator, type FacilitatorServer } from './index.ts';
+import { FacilitatorClient, LocalFacilitator, serveFacilitator, serveFetch, type FacilitatorServer } from './index.ts';
 
 describe('local facilitator (HTTP API, real chain)', () => {
   let chain: LocalChain;
@@ -74,6 +74,25 @@ describe('local facilitator (HTTP API, real chain)', () => {
     assert.equal((await client.verify(tooMuch, big)).invalidReason, 'insufficient_funds');
     const failed = await client.settle(tooMuch, big).catch((e: { settleResponse?: unknown }) => e.settleResponse ?? e);
     assert.equal((failed as { success: boolean }).success, false);
+  });
+
+  test("Tollgate's FacilitatorClient gets HTTPFacilitatorClient's answers; a 400, a silent facilitator and a closed port throw", async () => {
+    const ours = new FacilitatorClient({ url: `${server.url}/` });
+    const accepts = requirements('2000');
+    const payment = await pay(accepts);
+    const tampered = structuredClone(payment);
+    (tampered.payload.authorization as Record<string, string>).nonce = `0x${'cd'.repeat(32)}`;
+    assert.deepEqual(await ours.verify(payment, accepts), await client.verify(payment, accepts));
+    assert.deepEqual(await ours.verify(tampered, accepts), await client.verify(tampered, accepts));
+    const settled = await ours.settle(payment, accepts);
+    assert.equal(settled.success, true);
+    assert.deepEqual(await client.settle(payment, accepts), settled);
+    await assert.rejects(ours.verify(payment, { ...accepts, scheme: '' }), /answered 400/);
+    const silent = await serveFetch(() => new Promise<Response>(() => {}));
+    await assert.rejects(new FacilitatorClient({ url: silent.url, timeoutMs: 200 }).settle(payment, accepts), /no answer within 200 ms/);
+    await silent.close();
+    await assert.rejects(new FacilitatorClient({ url: silent.url }).verify(payment, accepts), /ECONNREFUSED/);
+    ours.close();
   });
 
   test('an expired authorization is refused', async () => {

@@ -31,7 +31,7 @@ import type { AnyPaymentPayload, PaymentPayload, PaymentRequirements } from '../
 import { acceptsOffer, PAYMENT_ID, PAYMENT_IDENTIFIER, type Offer } from './offer.ts';
 import { X402Payments, type PaymentRow, type SettledPayment, type StoredAnswer } from './payments.ts';
 
-/** What the seller needs from a facilitator: `HTTPFacilitatorClient` from `@x402/core/http` fits. */
+/** What the seller needs from a facilitator: `FacilitatorClient` (../facilitator/client.ts) or `@x402/core`'s `HTTPFacilitatorClient`. */
 export interface FacilitatorPort {
   verify(payload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse>;
   settle(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse>;
