@@ -333,6 +333,26 @@ describe('x402 seller side on a local chain', () => {
         }
       });
 
+      test('an unknown settlement retried through another service with the same payTo credits the seller it was paid to', async () => {
+        const slug = `paid-other-${engine.kind}`;
+        await gw.built.services.create({
+          slug, kind: 'http', baseUrl: upstream.url, sellerId: 'sel_other', prices: [{ type: 'fixed', price: '0.25' }],
+          metadata: { x402: { payTo: payTo.address, network: chain.network, asset: chain.token.address, name: chain.token.name, version: chain.token.version } },
+        });
+        const header = await signedHeader('/elsewhere');
+        const earned = await agreedEarnings();
+        await chain.testClient.setAutomine(false);
+        try {
+          assert.equal((await pay('/elsewhere', header)).status, 402);
+        } finally {
+          await chain.testClient.setAutomine(true);
+        }
+        await chain.testClient.mine({ blocks: 1 });
+        await fetch(`${gw.url}/proxy/${slug}${p('/elsewhere')}`, { headers: { 'payment-signature': header } });
+        await eventually(async () => assert.equal(await earningsMicros(gw, SELLER), earned + PRICE_MICROS));
+        assert.equal(await earningsMicros(gw, 'sel_other'), 0n, 'the other service\'s seller was not paid');
+      });
+
       test('MCP: PaymentRequired as a tool error, _meta x402/payment in, x402/payment-response out; a replay and a tool error are not paid', async () => {
         const client = new Client({ name: 'x402-agent', version: '1.0.0' });
         await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`)));

@@ -209,7 +209,10 @@ export class X402Seller implements Rail<X402AuthorizeRequest, X402Hold, X402Outc
       return 'failed';
     }
     const settled = { id: row.id, txHash: row.txHash };
-    if (hold) await this.#collect({ ...hold, id: row.id, amountMicros: row.amountMicros }, settled);
+    // The credit follows the stored payment: a retry that arrives through another service (same
+    // payTo) must not move the earnings to that service's seller.
+    const sameService = hold && hold.request.service.slug === row.service && hold.request.service.sellerId === row.sellerId;
+    if (hold && sameService) await this.#collect({ ...hold, id: row.id, amountMicros: row.amountMicros }, settled);
     else await this.#collectRow(row, 'reconciled from the chain', settled);
     return 'settled';
   }
