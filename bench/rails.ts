@@ -1,6 +1,6 @@
 /**
  * bench/rails.ts — x402 paid calls/s through Tollgate's seller side vs the reference `@x402/hono`
- * paymentMiddleware, one run each, on the same local chain (anvil + the EIP-3009 test token) and the
+ * paymentMiddleware, in alternating rounds (BENCH_ROUNDS, default 4), on the same local chain (anvil + the EIP-3009 test token) and the
  * same local facilitator (over HTTP), same concurrency.
  *
  *   npm run bench:rails     (Tollgate on PostgreSQL at TOLLGATE_TEST_DATABASE_URL, else PGlite)
@@ -27,8 +27,11 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 400);
 const PRICE_MICROS = 10_000n;
 
 interface Result { name: string; cps: number; p50Ms: number; p99Ms: number; errors: number }
+interface Round { latencies: number[]; seconds: number; errors: number }
 
-async function run(name: string, url: string, payers: TestAccount[], calls = CALLS, quiet = false): Promise<Result> {
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+
+async function run(url: string, payers: TestAccount[], calls: number): Promise<Round> {
   const required = JSON.parse(Buffer.from((await fetch(url)).headers.get('payment-required') ?? '', 'base64').toString()) as PaymentRequired;
   const clients = payers.map((p) => x402Client.fromConfig({ schemes: [{ network: 'eip155:*', client: new ExactEvmScheme(p.account) }], spendControls: false }));
   const latencies: number[] = [];
@@ -46,11 +49,18 @@ async function run(name: string, url: string, payers: TestAccount[], calls = CAL
       latencies.push(performance.now() - t0);
     }
   }));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  return { latencies, seconds: (performance.now() - started) / 1000, errors };
+}
+
+/** Calls/s over all of a side's rounds (their calls over their own time), with merged latencies. */
+function summarize(name: string, rounds: readonly Round[]): Result {
+  const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const errors = rounds.reduce((sum, r) => sum + r.errors, 0);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   const result = { name, cps: Math.round(latencies.length / seconds), p50Ms: Math.round(at(0.5)), p99Ms: Math.round(at(0.99)), errors };
-  if (!quiet) console.log(`${name.padEnd(28)} ${String(result.cps).padStart(6)} calls/s   p50 ${result.p50Ms} ms   p99 ${result.p99Ms} ms   errors ${errors}`);
+  const perRound = rounds.map((r) => Math.round(r.latencies.length / r.seconds)).join(', ');
+  console.log(`${name.padEnd(28)} ${String(result.cps).padStart(6)} calls/s   p50 ${result.p50Ms} ms   p99 ${result.p99Ms} ms   errors ${errors}   (rounds: ${perRound})`);
   return result;
 }
 
@@ -86,18 +96,34 @@ async function main(): Promise<void> {
     metadata: { x402: { payTo: payTo.address, network: chain.network, asset: chain.token.address, name: chain.token.name, version: chain.token.version } },
   });
   const server = await startServer(built.app);
-  console.log(`x402 paid calls, ${CALLS} calls each, ${CONCURRENCY} in flight, Tollgate on ${db.kind}; local anvil chain, facilitator over HTTP`);
+  console.log(`x402 paid calls, ${CALLS} calls each in ${ROUNDS} alternating rounds, ${CONCURRENCY} in flight, Tollgate on ${db.kind}; local anvil chain, facilitator over HTTP`);
 
   // Warm both paths the way they are measured (same concurrency) before measuring either. With 20
   // calls one at a time, Tollgate's run was also the JIT warm-up of the code both share (facilitator,
   // viem, undici), which the reference then ran warm: Tollgate's first run in a process was ~25%
   // slower than its second, the reference's was not.
   const warm = Number(process.env.BENCH_WARMUP_CALLS ?? 200);
-  await run('warm-up tollgate', `${server.url}/proxy/paid/x`, payers, warm, true);
-  await run('warm-up reference', `${reference.url}/paid`, payers, warm, true);
+  const tollgateUrl = `${server.url}/proxy/paid/x`;
+  const referenceUrl = `${reference.url}/paid`;
+  await run(tollgateUrl, payers, warm);
+  await run(referenceUrl, payers, warm);
 
-  const tollgate = await run('tollgate seller (proxy)', `${server.url}/proxy/paid/x`, payers);
-  const ref = await run('reference @x402/hono', `${reference.url}/paid`, payers);
+  // Rounds alternate which side goes first, so a drift in the machine's load (other jobs) falls on
+  // both sides alike instead of on whichever ran second.
+  const ours: Round[] = [];
+  const theirs: Round[] = [];
+  const perRound = Math.ceil(CALLS / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      ours.push(await run(tollgateUrl, payers, perRound));
+      theirs.push(await run(referenceUrl, payers, perRound));
+    } else {
+      theirs.push(await run(referenceUrl, payers, perRound));
+      ours.push(await run(tollgateUrl, payers, perRound));
+    }
+  }
+  const tollgate = summarize('tollgate seller (proxy)', ours);
+  const ref = summarize('reference @x402/hono', theirs);
 
   await server.close();
   await upstream.close();
