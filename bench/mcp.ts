@@ -4,24 +4,42 @@
  * directly over Streamable HTTP, versus the same calls through the Tollgate gateway at `/mcp`
  * (authorize → forward → settle → audit → usage event per call). The upstream is its own process.
  *
- *   npm run bench:mcp     (TOLLGATE_BENCH_DATABASE_URL for Postgres; default: in-memory PGlite)
+ *   npm run bench:mcp     (PostgreSQL at TOLLGATE_BENCH_DATABASE_URL, else TOLLGATE_TEST_DATABASE_URL;
+ *                          in-memory PGlite when neither is set)
  *   MCP_BENCH_CALLS=2000 MCP_BENCH_CONCURRENCY=16
+ *   MCP_BENCH_NOOP_GUARD=1  also runs the gateway with a guard that holds and settles nothing, to show
+ *                           how much of the gateway's cost is the guard's
+ * Besides calls/s it prints CPU per call of each process (read from /proc, so Linux only): on a
+ * shared 2-core machine throughput swings with other work, CPU per call much less.
  * Last line: {"bench":"mcp","direct_cps":N,"gateway_cps":N,"gateway_p99_ms":N}
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { migrate, openPgliteDb, openPostgresDb, openTollgate, type Db } from '@tollgate/core';
+import { migrate, openPgliteDb, openPostgresDb, openTollgate, type Db, type Guard } from '@tollgate/core';
 import { createApp, createLogger, startServer } from '../packages/server/src/index.ts';
 import { mcpGatewayOf } from '../packages/server/src/mcp/index.ts';
+import { cpuMeter, taggedUrl } from './cpu.ts';
 
 const CALLS = Number(process.env.MCP_BENCH_CALLS ?? 2000);
 const CONCURRENCY = Number(process.env.MCP_BENCH_CONCURRENCY ?? 16);
 const WARMUP_CALLS = 100;
+const DATABASE_URL = process.env.TOLLGATE_BENCH_DATABASE_URL || process.env.TOLLGATE_TEST_DATABASE_URL || undefined;
 
-async function startUpstream(): Promise<{ url: string; stop(): void }> {
+/** CPU time (user + system) a process has used so far, in ms; NaN where /proc is not readable. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function startUpstream(): Promise<{ url: string; pid: number; stop(): void }> {
   const path = fileURLToPath(new URL('../packages/server/src/demo/mcp-upstream.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', path, '--http', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
@@ -31,7 +49,7 @@ async function startUpstream(): Promise<{ url: string; stop(): void }> {
     });
     child.once('exit', () => reject(new Error('the upstream exited')));
   });
-  return { url, stop: () => child.kill() };
+  return { url, pid: child.pid!, stop: () => child.kill() };
 }
 
 async function connect(url: string, headers: Record<string, string> = {}): Promise<Client> {
@@ -63,8 +81,8 @@ function p99(values: number[]): number {
 }
 
 async function openBenchDb(): Promise<Db> {
-  const url = process.env.TOLLGATE_BENCH_DATABASE_URL;
-  const db = url ? await openPostgresDb({ url, schema: `bench_mcp_${process.pid}` }) : await openPgliteDb();
+  const url = DATABASE_URL;
+  const db = url ? await openPostgresDb({ url: taggedUrl(url, `bench_mcp_${process.pid}`), schema: `bench_mcp_${process.pid}` }) : await openPgliteDb();
   await migrate(db);
   return db;
 }
@@ -74,9 +92,10 @@ async function openBenchDb(): Promise<Db> {
  * bench client does not share a CPU with it, just as it does not share one with the upstream).
  * Prints `ready <gateway url> <token>`.
  */
-async function serveGateway(upstreamUrl: string): Promise<void> {
+async function serveGateway(upstreamUrl: string, noopGuard: boolean): Promise<void> {
   const db = await openBenchDb();
   const tg = await openTollgate({ db });
+  if (noopGuard) stubGuard(tg.guard);
   const built = createApp({ tg, config: { allowLoopbackUpstreams: true, sweepIntervalSeconds: 0, metrics: false } as never, logger: createLogger({ level: 'error' }) });
   const server = await startServer(built.app);
   await built.services.create({ slug: 'bench', kind: 'mcp', mcp: { url: upstreamUrl }, sellerId: 'sel_bench', prices: [{ type: 'fixed', price: '0.001' }] });
@@ -84,36 +103,122 @@ async function serveGateway(upstreamUrl: string): Promise<void> {
   const user = await tg.principals.createUser({ orgId: org.id, name: 'Bench' });
   await tg.wallets.topUp({ ownerId: user.id, amount: '100000.00', reference: `bench-${randomUUID()}` });
   const { token } = await tg.grants.create({ userId: user.id, totalCap: '100000.00', services: ['*'] });
+  // A fresh meter per reading: the pool closes idle connections, and a backend that is gone can no longer be read.
+  const meter = () => (DATABASE_URL ? cpuMeter(db, `bench_mcp_${process.pid}`) : undefined);
+  let postgres = await meter();
+  const node0 = process.cpuUsage();
   process.stdout.write(`ready ${server.url} ${token}\n`);
-  process.stdin.resume();
+  // `cpu` on stdin: this process's CPU so far and its Postgres backends' CPU since the last `cpu`, in ms.
+  process.stdin.on('data', async (chunk: Buffer) => {
+    if (!chunk.toString().includes('cpu')) return;
+    const used = process.cpuUsage(node0);
+    const postgresMs = postgres ? (await postgres()).postgresMs : 0;
+    postgres = await meter();
+    process.stdout.write(`cpu ${(used.user + used.system) / 1000} ${postgresMs}\n`);
+  });
   process.stdin.on('end', async () => {
     await mcpGatewayOf(tg)?.close();
     (server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     await server.close();
     await tg.close();
-    if (process.env.TOLLGATE_BENCH_DATABASE_URL) await db.query(`DROP SCHEMA IF EXISTS bench_mcp_${process.pid} CASCADE`).catch(() => {});
+    if (DATABASE_URL) await db.query(`DROP SCHEMA IF EXISTS bench_mcp_${process.pid} CASCADE`).catch(() => {});
     await db.close();
     process.exit(0);
   });
 }
 
-async function startGatewayProcess(upstreamUrl: string): Promise<{ url: string; token: string; stop(): void }> {
-  const child = spawn(process.execPath, [...(process.env.MCP_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MCP_BENCH_PROFILE] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', upstreamUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /ready (\S+) (\S+)/.exec(chunk.toString());
-      if (match) resolve([match[1]!, match[2]!]);
+/**
+ * Every call is let through without touching the database: what the gateway costs without the guard
+ * (it still prices, forwards, records usage and answers).
+ */
+function stubGuard(guard: Guard): void {
+  let calls = 0;
+  guard.authorize = async (request) => ({ type: 'authorized', callId: `call_noop_${calls++}`, grantId: 'grant_noop', holdMicros: request.priceMicros, free: false, remainingMicros: 0n });
+  guard.settle = async (input) => ({ callId: input.callId, outcome: 'captured', chargedMicros: 0n, remainingMicros: 0n, replay: false });
+}
+
+interface GatewayProcess {
+  url: string;
+  token: string;
+  /** CPU used so far by the gateway process, and by its Postgres backends since the last reading, in ms. */
+  cpu(): Promise<{ nodeMs: number; postgresMs: number }>;
+  stop(): void;
+}
+
+async function startGatewayProcess(upstreamUrl: string, noopGuard = false): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [...(process.env.MCP_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MCP_BENCH_PROFILE] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', upstreamUrl, ...(noopGuard ? ['--noop-guard'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: Array<(line: string) => boolean> = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let end;
+    while ((end = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      const at = lines.findIndex((wants) => wants(line));
+      if (at >= 0) lines.splice(at, 1);
+    }
+  });
+  const nextLine = (pattern: RegExp) => new Promise<RegExpExecArray>((resolve, reject) => {
+    lines.push((line) => {
+      const match = pattern.exec(line);
+      if (match) resolve(match);
+      return match !== null;
     });
     child.once('exit', () => reject(new Error('the gateway exited')));
   });
-  return { url, token, stop: () => child.stdin.end() };
+  const ready = await nextLine(/^ready (\S+) (\S+)/);
+  return {
+    url: ready[1]!,
+    token: ready[2]!,
+    async cpu() {
+      const reply = nextLine(/^cpu (\S+) (\S+)/);
+      child.stdin.write('cpu\n');
+      const match = await reply;
+      return { nodeMs: Number(match[1]), postgresMs: Number(match[2]) };
+    },
+    stop: () => child.stdin.end(),
+  };
 }
 
 const serveAt = process.argv.indexOf('--serve');
 if (serveAt >= 0) {
-  await serveGateway(process.argv[serveAt + 1]!);
+  await serveGateway(process.argv[serveAt + 1]!, process.argv.includes('--noop-guard'));
 } else {
   await main();
+}
+
+interface Measured {
+  cps: number;
+  latenciesMs: number[];
+  /** CPU ms per call: the bench's client, the upstream, the gateway process, its Postgres backends. */
+  cpu: { client: number; upstream: number; gateway: number; postgres: number };
+}
+
+/** One measured run, with the CPU each process spent on it. */
+async function measured(client: Client, tool: string, upstreamPid: number, gateway?: GatewayProcess): Promise<Measured> {
+  const client0 = process.cpuUsage();
+  const upstream0 = processCpuMs(upstreamPid);
+  const gateway0 = await gateway?.cpu();
+  const result = await run(client, tool, CALLS);
+  const clientUsed = process.cpuUsage(client0);
+  const upstreamMs = processCpuMs(upstreamPid) - upstream0;
+  const gateway1 = await gateway?.cpu();
+  return {
+    ...result,
+    cpu: {
+      client: (clientUsed.user + clientUsed.system) / 1000 / CALLS,
+      upstream: upstreamMs / CALLS,
+      gateway: gateway0 && gateway1 ? (gateway1.nodeMs - gateway0.nodeMs) / CALLS : 0,
+      postgres: gateway1 ? gateway1.postgresMs / CALLS : 0,
+    },
+  };
+}
+
+function cpuLine(m: Measured): string {
+  const { client, upstream, gateway, postgres } = m.cpu;
+  const total = client + upstream + gateway + postgres;
+  return `CPU ms/call: client ${client.toFixed(2)}, upstream ${upstream.toFixed(2)}${gateway ? `, gateway ${gateway.toFixed(2)}` : ''}${postgres ? `, postgres ${postgres.toFixed(2)}` : ''}; total ${total.toFixed(2)}`;
 }
 
 /** The measurement: direct calls first, then the same calls through the gateway process. */
@@ -124,15 +229,26 @@ async function main(): Promise<void> {
   const gateway = await connect(`${tollgate.url}/mcp`, { authorization: `Bearer ${tollgate.token}` });
   await run(direct, 'echo', WARMUP_CALLS);
   await run(gateway, 'bench__echo', WARMUP_CALLS);
-  const d = await run(direct, 'echo', CALLS);
-  const g = await run(gateway, 'bench__echo', CALLS);
-  const engine = process.env.TOLLGATE_BENCH_DATABASE_URL ? 'postgres' : 'pglite (in-memory)';
-  console.log(`database: ${engine}; ${CALLS} calls, ${CONCURRENCY} in flight; gateway and upstream each in their own process`);
-  console.log(`direct : ${d.cps.toFixed(0)} calls/s, p99 ${p99(d.latenciesMs).toFixed(1)} ms`);
-  console.log(`gateway: ${g.cps.toFixed(0)} calls/s, p99 ${p99(g.latenciesMs).toFixed(1)} ms (${((g.cps / d.cps) * 100).toFixed(0)}% of direct)`);
-  await direct.close();
+  const d = await measured(direct, 'echo', upstream.pid);
+  const g = await measured(gateway, 'bench__echo', upstream.pid, tollgate);
   await gateway.close();
   tollgate.stop();
+  let noop: Measured | undefined;
+  if (process.env.MCP_BENCH_NOOP_GUARD === '1') {
+    const unguarded = await startGatewayProcess(upstream.url, true);
+    const client = await connect(`${unguarded.url}/mcp`, { authorization: `Bearer ${unguarded.token}` });
+    await run(client, 'bench__echo', WARMUP_CALLS);
+    noop = await measured(client, 'bench__echo', upstream.pid, unguarded);
+    await client.close();
+    unguarded.stop();
+  }
+  const engine = DATABASE_URL ? 'postgres' : 'pglite (in-memory, inside the gateway process)';
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`database: ${engine}; ${CALLS} calls, ${CONCURRENCY} in flight; gateway and upstream each in their own process; load average ${load}`);
+  console.log(`direct : ${d.cps.toFixed(0)} calls/s, p99 ${p99(d.latenciesMs).toFixed(1)} ms; ${cpuLine(d)}`);
+  console.log(`gateway: ${g.cps.toFixed(0)} calls/s, p99 ${p99(g.latenciesMs).toFixed(1)} ms (${((g.cps / d.cps) * 100).toFixed(0)}% of direct); ${cpuLine(g)}`);
+  if (noop) console.log(`gateway, no-op guard: ${noop.cps.toFixed(0)} calls/s, p99 ${p99(noop.latenciesMs).toFixed(1)} ms (${((noop.cps / d.cps) * 100).toFixed(0)}% of direct); ${cpuLine(noop)}`);
+  await direct.close();
   upstream.stop();
   console.log(JSON.stringify({ bench: 'mcp', direct_cps: Math.round(d.cps), gateway_cps: Math.round(g.cps), gateway_p99_ms: Number(p99(g.latenciesMs).toFixed(1)) }));
 }
