@@ -36,5 +36,28 @@ for (const engine of testDatabases) {
         await db.close();
       }
     });
+
+    // PGlite runs in-process with nothing to prepare; this is about the `pg` pool.
+    if (engine.kind === 'postgres') test('statements with parameters are prepared once per connection; the cap and schema changes do not break them', async () => {
+      const db = await engine.open();
+      try {
+        await db.exec('CREATE TABLE p (id text PRIMARY KEY, v bigint NOT NULL)');
+        const prepared = await db.transaction(async (tx) => {
+          await tx.query('INSERT INTO p VALUES ($1, $2)', ['a', 1n]);
+          await tx.query('INSERT INTO p VALUES ($1, $2)', ['b', 2n]);
+          return tx.query<{ statement: string }>(`SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO p %'`);
+        });
+        assert.equal(prepared.length, 1, 'the second execution reused the first one\'s statement');
+        // Far more distinct texts than the cap: the rest run unprepared and still answer.
+        for (let i = 0; i < 600; i++) assert.equal((await db.query<{ n: bigint }>(`SELECT $1::bigint + ${i} AS n`, [1n]))[0]?.n, BigInt(i + 1));
+        const select = 'SELECT * FROM p WHERE id = ANY($1::text[]) ORDER BY id';
+        for (let i = 0; i < 10; i++) await db.query(select, [['a']]);
+        await db.exec('ALTER TABLE p ADD COLUMN note text');
+        const rows = await db.query<{ id: string; note: string | null }>(select, [['a', 'b']]);
+        assert.deepEqual(rows.map((r) => [r.id, r.note]), [['a', null], ['b', null]]);
+      } finally {
+        await db.close();
+      }
+    });
   });
 }

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { setLocalSql, type Db, type Queryable } from './db.ts';
+import { PreparedNames } from './prepared.ts';
 
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -42,8 +43,11 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db & {
   });
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
   pool.on('error', () => {});
-  const run = async <R extends object>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[] = []) =>
-    (await client.query(sql, params as unknown[])).rows as R[];
+  const statements = new PreparedNames();
+  const run = async <R extends object>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[] = []) => {
+    const name = params.length > 0 ? statements.nameOf(sql) : undefined;
+    return (await (name ? client.query({ name, text: sql, values: params as unknown[] }) : client.query(sql, params as unknown[]))).rows as R[];
+  };
   return {
     kind: 'postgres',
     pool,
