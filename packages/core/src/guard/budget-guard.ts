@@ -79,14 +79,18 @@ export class BudgetGuard implements Guard {
   }
 
   /**
-   * Reads the call first (a retry is answered from its row); a new call runs policy and places its
-   * hold, and its row is written in the hold's own transaction, so two requests with one key never
-   * both own the call: the second finds the first's hold and row, and is answered like a retry.
+   * A new call runs policy and places its hold, and its row is written in the hold's own
+   * transaction, so two requests with one key never both own the call: the second finds the first's
+   * hold and row, and is answered like a retry. The row is not read first (a round trip on every
+   * call for the rare retry): a retry's holds come back `exists` or `id_already_failed` and its row
+   * insert conflicts, and it is answered from the row then. Only a request that brings an approval
+   * id reads the row first, since it may re-open a parked call; and before asking a person to
+   * approve, the row is read so a retry never asks twice (`#askApproval`).
    */
   async authorize(request: CallRequest): Promise<Authorization> {
     const grant = await this.#o.grants.authenticate(request.token);
     const callId = callIdFor(grant.id, request.idempotencyKey);
-    const existing = await this.calls.get(callId);
+    const existing = request.approvalId ? await this.calls.get(callId) : undefined;
     if (existing) {
       const answer = await this.#existing(existing, request, { reopen: true });
       if (answer) return answer;
@@ -95,6 +99,10 @@ export class BudgetGuard implements Guard {
     try {
       return await this.#authorizeNew(attempt);
     } catch (error) {
+      if (error instanceof AnsweredBefore) {
+        if ('error' in error.earlier) throw error.earlier.error;
+        return error.earlier.answer;
+      }
       if (!(error instanceof TollgateError) || error.code === 'internal') {
         // A call re-opened for its approval goes back to being retryable.
         if (existing) await this.calls.release(callId);
@@ -168,6 +176,7 @@ export class BudgetGuard implements Guard {
 
   async #askApproval(attempt: Attempt, context: CallContext, trigger: string, why: string, scope: 'call' | 'raise_cap', raiseMicros?: bigint): Promise<never> {
     const { grant, request, callId } = attempt;
+    await this.#answeredBefore(attempt);
     const approval = await this.#o.approvals.request({
       callId, orgId: grant.orgId, userId: grant.userId, grantId: grant.id, taskId: context.taskId, agentId: context.agentId,
       service: request.service.slug, tool: request.tool, priceMicros: request.priceMicros, reason: request.reason ?? null,
@@ -175,6 +184,23 @@ export class BudgetGuard implements Guard {
     });
     attempt.approvalId = approval.id;
     throw this.#approvalRequired(approval.id, `A person must approve this call: ${why}`, approval.expiresAt);
+  }
+
+  /**
+   * Throws the call's earlier answer when a request with this key already ran (authorize skipped
+   * the read): a retry of a parked call gets the same approval, not a second one.
+   */
+  async #answeredBefore(attempt: Attempt): Promise<void> {
+    if (attempt.request.approvalId) return;
+    const row = await this.calls.get(attempt.callId);
+    if (!row) return;
+    let answer: Authorization | undefined;
+    try {
+      answer = await this.#existing(row, attempt.request, { reopen: false });
+    } catch (error) {
+      throw new AnsweredBefore({ error });
+    }
+    throw new AnsweredBefore({ answer: answer ?? { type: 'in_flight', callId: attempt.callId, retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS } });
   }
 
   #approvalRequired(approvalId: string, detail: string, expiresAt?: Date): TollgateError {
@@ -382,6 +408,11 @@ export class BudgetGuard implements Guard {
     await this.#o.ledger.createAccounts([earningsAccount(sellerId, currency)]);
     this.#earnings.add(sellerId);
   }
+}
+
+/** Unwinds an authorize that found, part way, that a request with its key already ran. */
+class AnsweredBefore {
+  constructor(readonly earlier: { answer: Authorization } | { error: unknown }) {}
 }
 
 function replayOf(row: CallRow): Settlement {

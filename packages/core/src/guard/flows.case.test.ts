@@ -70,6 +70,54 @@ for (const engine of testDatabases) {
       assert.equal(record?.approvalId, approvalId);
     });
 
+    test('retrying a parked call without its approval id answers with the same approval and asks no one again', async () => {
+      const buyer = await seedBuyer(tg);
+      await tg.policies.setOrgPolicy(buyer.orgId, { triggers: { priceAbove: { enabled: true, threshold: '0.50' } } });
+      const token = await grantFor(tg, buyer);
+      const request = callRequest(token, { priceMicros: 900_000n });
+      const first = await approvalOf(tg.guard.authorize(request));
+      const retries = await Promise.all([1, 2, 3].map(() => approvalOf(tg.guard.authorize(request))));
+      for (const retry of retries) {
+        assert.equal(retry.data.approvalId, first.data.approvalId);
+        assert.equal(retry.data.replayed, true);
+      }
+      // A month later the approval has lapsed unanswered; the retry still gets the call's answer, and no new approval is opened.
+      const later = await openTollgate({ db, now: () => new Date(Date.now() + 30 * 86_400_000) });
+      try {
+        const lapsed = await approvalOf(later.guard.authorize(request));
+        assert.equal(lapsed.data.approvalId, first.data.approvalId);
+      } finally {
+        await later.close();
+      }
+      const asked = await tg.approvals.list({ userId: buyer.userId });
+      assert.equal(asked.items.length, 1, 'one approval for one call');
+      assert.equal((await tg.wallets.balance(buyer.userId)).heldMicros, 0n);
+    });
+
+    test('retries of a running, a finished and a refused call place nothing new, even after the price or the policy changed', async () => {
+      const buyer = await seedBuyer(tg);
+      const token = await grantFor(tg, buyer);
+      const running = callRequest(token, { priceMicros: 100_000n });
+      const auth = await tg.guard.authorize(running);
+      assert.equal(auth.type, 'authorized');
+      // The same key at another price is the same call: in flight, and it holds nothing more.
+      assert.equal((await tg.guard.authorize(running)).type, 'in_flight');
+      assert.equal((await tg.guard.authorize({ ...running, priceMicros: 300_000n })).type, 'in_flight');
+      assert.equal((await tg.wallets.balance(buyer.userId)).heldMicros, 100_000n);
+      if (auth.type === 'authorized') await tg.guard.settle({ callId: auth.callId, status: 'ok' });
+      const replay = await tg.guard.authorize(running);
+      assert.ok(replay.type === 'replayed' && replay.chargedMicros === 100_000n);
+      assert.equal((await tg.wallets.balance(buyer.userId)).heldMicros, 0n);
+      const denied = callRequest(token, { priceMicros: 100_000n, service: testService({ category: 'email' }) });
+      await tg.policies.setOrgPolicy(buyer.orgId, { rules: [{ id: 'no-email', level: 'org', effect: 'deny', match: { categories: ['email'] } }] });
+      assert.equal(await outcome(tg.guard.authorize(denied)), 'policy_denied');
+      await tg.policies.setOrgPolicy(buyer.orgId, { rules: [] });
+      // Allowed now, but this key was refused: the refusal stands and nothing is held or charged.
+      assert.equal(await outcome(tg.guard.authorize(denied)), 'policy_denied');
+      const balance = await tg.wallets.balance(buyer.userId);
+      assert.deepEqual([balance.heldMicros, balance.availableMicros], [0n, 100_000_000n - 100_000n]);
+    });
+
     test('a denied approval refuses the retry with approval_denied', async () => {
       const buyer = await seedBuyer(tg);
       await tg.policies.setOrgPolicy(buyer.orgId, { triggers: { priceAbove: { enabled: true, threshold: '0.50' } } });
