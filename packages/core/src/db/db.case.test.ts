@@ -37,6 +37,32 @@ for (const engine of testDatabases) {
       }
     });
 
+    test('statements issued together in a transaction run in order, and one failure rolls back all of them', async () => {
+      const db = await engine.open();
+      try {
+        await db.exec('CREATE TABLE q (id int PRIMARY KEY, v text NOT NULL)');
+        const seen = await db.transaction(async (tx) => {
+          const [, , read] = await Promise.all([
+            tx.query('INSERT INTO q VALUES ($1, $2)', [1, 'a']),
+            tx.query('UPDATE q SET v = $1 WHERE id = $2', ['b', 1]),
+            tx.query<{ v: string }>('SELECT v FROM q WHERE id = $1', [1]),
+          ]);
+          return read[0]?.v;
+        });
+        assert.equal(seen, 'b', 'the read saw both writes before it');
+        await assert.rejects(db.transaction((tx) => Promise.all([
+          tx.query('INSERT INTO q VALUES ($1, $2)', [2, 'c']),
+          tx.query('INSERT INTO q VALUES ($1, $2)', [1, 'duplicate']),
+          tx.query('INSERT INTO q VALUES ($1, $2)', [3, 'd']),
+        ])), /duplicate key|unique/);
+        assert.deepEqual((await db.query<{ id: number }>('SELECT id FROM q ORDER BY id')).map((r) => r.id), [1], 'nothing of the failed transaction stayed');
+        // The connection is clean for the next transaction.
+        assert.equal((await db.transaction((tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM q')))[0]?.n, 1);
+      } finally {
+        await db.close();
+      }
+    });
+
     // PGlite runs in-process with nothing to prepare; this is about the `pg` pool.
     if (engine.kind === 'postgres') test('statements with parameters are prepared once per connection; the cap and schema changes do not break them', async () => {
       const db = await engine.open();

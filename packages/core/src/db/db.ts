@@ -34,7 +34,12 @@ export function setLocalSql(settings: Readonly<Record<string, string>> = {}): st
 
 export interface Db extends Queryable {
   readonly kind: DbKind;
-  /** Runs `fn` in one transaction (READ COMMITTED); commits when it resolves, rolls back when it throws. */
+  /**
+   * Runs `fn` in one transaction (READ COMMITTED); commits when it resolves, rolls back when it
+   * throws. Statements `fn` issues without waiting for each other (`Promise.all`) run in the order
+   * issued; on PostgreSQL they are pipelined into one round trip, and a failure in one fails the
+   * ones after it and the transaction.
+   */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }

@@ -121,31 +121,58 @@ export async function loadBatch(tx: Queryable, keys: BatchKeys, nowMs: bigint): 
     state.holds.set(r.id, toHold(r));
     accountIds.add(r.debit_account_id).add(r.credit_account_id);
   };
-  if (keys.pendingIds.size > 0) {
-    const rows = await tx.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM ledger_pending WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [[...keys.pendingIds]]);
-    rows.forEach(addHold);
+  const pendingIds = [...keys.pendingIds];
+  if (keys.expireLimit > 0) {
+    // The sweeper's candidates are known only once locked (SKIP LOCKED), so its accounts are read after them.
+    if (pendingIds.length > 0) (await lockHolds(tx, pendingIds)).forEach(addHold);
+    const expiryCandidates = await lockExpiryCandidates(tx, keys.expireLimit, nowMs, state, addHold);
+    const [accounts, transfers] = await Promise.all([lockAccounts(tx, [...accountIds], []), readTransfers(tx, keys)]);
+    return { state: fill(state, accounts, transfers), expiryCandidates };
   }
-  const expiryCandidates = keys.expireLimit > 0 ? await lockExpiryCandidates(tx, keys.expireLimit, nowMs, state, addHold) : [];
-  if (accountIds.size > 0) {
-    const rows = await tx.query<AccountRow>(
-      `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
-      [[...accountIds]],
-    );
-    for (const r of rows) state.accounts.set(r.id, toAccount(r));
+  // One round trip: holds, then their accounts with the others (in that lock order), then the transfers.
+  const [holds, accounts, transfers] = await Promise.all([
+    pendingIds.length > 0 ? lockHolds(tx, pendingIds) : [],
+    lockAccounts(tx, [...accountIds], pendingIds),
+    readTransfers(tx, keys),
+  ]);
+  holds.forEach(addHold);
+  return { state: fill(state, accounts, transfers), expiryCandidates: [] };
+}
+
+type TransferOrFailedRow = TransferRow & { failed_status: TransferStatus | null };
+
+function fill(state: LedgerState, accounts: readonly AccountRow[], transfers: readonly TransferOrFailedRow[]): LedgerState {
+  for (const r of accounts) state.accounts.set(r.id, toAccount(r));
+  for (const r of transfers) {
+    if (r.failed_status !== null) state.failed.set(r.id, r.failed_status);
+    else state.transfers.set(r.id, toTransfer(r));
   }
-  if (keys.transferIds.size > 0) {
-    const rows = await tx.query<TransferRow & { failed_status: TransferStatus | null }>(
-      `SELECT ${TRANSFER_COLUMNS}, NULL::text AS failed_status FROM ledger_transfers WHERE id = ANY($1::text[])
-       UNION ALL
-       SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, status FROM ledger_failed_transfers WHERE id = ANY($1::text[])`,
-      [[...keys.transferIds]],
-    );
-    for (const r of rows) {
-      if (r.failed_status !== null) state.failed.set(r.id, r.failed_status);
-      else state.transfers.set(r.id, toTransfer(r));
-    }
-  }
-  return { state, expiryCandidates };
+  return state;
+}
+
+function lockHolds(tx: Queryable, ids: readonly string[]): Promise<HoldRow[]> {
+  return tx.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM ledger_pending WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [ids]);
+}
+
+/** The accounts named, and both accounts of each hold in `holdIds` (locked just before, in the same transaction). */
+function lockAccounts(tx: Queryable, ids: readonly string[], holdIds: readonly string[]): Promise<AccountRow[]> {
+  if (ids.length === 0 && holdIds.length === 0) return Promise.resolve([]);
+  return tx.query<AccountRow>(
+    `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts
+     WHERE id = ANY($1::text[] || ARRAY(SELECT unnest(ARRAY[debit_account_id, credit_account_id]) FROM ledger_pending WHERE id = ANY($2::text[])))
+     ORDER BY id FOR NO KEY UPDATE`,
+    [ids, holdIds],
+  );
+}
+
+function readTransfers(tx: Queryable, keys: BatchKeys): Promise<TransferOrFailedRow[]> {
+  if (keys.transferIds.size === 0) return Promise.resolve([]);
+  return tx.query<TransferOrFailedRow>(
+    `SELECT ${TRANSFER_COLUMNS}, NULL::text AS failed_status FROM ledger_transfers WHERE id = ANY($1::text[])
+     UNION ALL
+     SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, status FROM ledger_failed_transfers WHERE id = ANY($1::text[])`,
+    [[...keys.transferIds]],
+  );
 }
 
 /** Due holds, oldest expiry first; holds another writer has locked are skipped, never waited for. */

@@ -4,7 +4,8 @@
  * writer per store; each batch is one transaction:
  *
  *   BEGIN → lock the holds it resolves → lock every touched account (ORDER BY id FOR NO KEY UPDATE)
- *   → read the transfers and failed ids it names → run the state machine in order, in memory → one
+ *   → read the transfers and failed ids it names (these four are one pipelined round trip) → run
+ *   the state machine in order, in memory → one
  *   set-based write → the requests' attachments (attachment.ts) → COMMIT → resolve each caller with
  *   its own results.
  *
