@@ -99,8 +99,10 @@ export class AuditWriter {
  * transaction may call it, as long as it takes the head last among its locks (the ledger's settle
  * batch does), so two writers never wait on each other in opposite orders.
  */
-export async function appendRecords(tx: Queryable, inputs: readonly PreparedRecord[], options: { unique?: boolean } = {}): Promise<AuditRecord[]> {
-  const [head] = await tx.query<{ seq: bigint; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
+export async function appendRecords(tx: Queryable, records: readonly PreparedRecord[] | Promise<readonly PreparedRecord[]>, options: { unique?: boolean } = {}): Promise<AuditRecord[]> {
+  // The head is locked at once; records still being decided (by a statement sent just before) are
+  // awaited alongside, so the lock costs no round trip of its own.
+  const [[head], inputs] = await Promise.all([tx.query<{ seq: bigint; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE'), records]);
   if (!head) throw new Error('audit_head is missing: the 003 migration did not run');
   // `unique`: the caller guarantees no record exists yet for these calls and kinds (the guard's
   // settle, which appends only for calls its own transaction moved to their final state).

@@ -66,8 +66,10 @@ export interface AuditPort {
   /** Checks and stamps a record (throws on a bad one) so it can be chained in another transaction. */
   prepare(record: CallRecord): PreparedCallRecord;
   /**
-   * Chains prepared records inside `tx`. The caller takes the audit head lock last among its locks,
-   * and guarantees no record of the same call and kind exists yet (it just finished those calls).
+   * Chains prepared records inside `tx`, locking the audit head as soon as it is called: the caller
+   * calls it after taking its other locks, and may pass the records as a promise still being decided
+   * by a statement it sent just before. It guarantees no record of the same call and kind exists
+   * yet (it just finished those calls).
    */
-  appendIn(tx: Queryable, records: readonly PreparedCallRecord[]): Promise<void>;
+  appendIn(tx: Queryable, records: readonly PreparedCallRecord[] | Promise<readonly PreparedCallRecord[]>): Promise<void>;
 }

@@ -12,7 +12,9 @@ export interface AttachmentWriter<T, R> {
   /**
    * Runs inside the batch's transaction after the ledger decided every request, with the entries in
    * submission order; returns one answer per entry. Throwing fails the batch, which the writer then
-   * bisects until the request that caused it fails alone.
+   * bisects until the request that caused it fails alone. Its statements are pipelined behind the
+   * ledger's write and other writers' (the server runs them in the order sent, so they see the
+   * write); issuing the first one before the first `await` keeps it in the same round trip.
    */
   write(tx: Queryable, entries: readonly AttachedEntry<T>[]): Promise<R[]>;
 }

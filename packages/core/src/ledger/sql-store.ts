@@ -57,8 +57,8 @@ function batchKeys(requests: readonly Request[]): BatchKeys {
 }
 
 /**
- * Runs the batch's attachments, one writer at a time in order of first use, and replaces each
- * attached request's result with its `AttachedResult`.
+ * Runs the batch's attachments, every writer at once (their first statements are sent in order of
+ * first use), and replaces each attached request's result with its `AttachedResult`.
  */
 async function writeAttachments(tx: Queryable, requests: readonly Request[], results: unknown[], accounts: ReadonlyMap<string, Account>): Promise<void> {
   const groups = new Map<AttachmentWriter<unknown, unknown>, number[]>();
@@ -69,16 +69,17 @@ async function writeAttachments(tx: Queryable, requests: readonly Request[], res
     else groups.set(op.attachment.writer, [i]);
   });
   const account = (id: string) => accounts.get(id);
-  for (const [writer, indexes] of groups) {
-    const entries = indexes.map((i) => ({ item: attachmentOf(requests[i]!).item, results: results[i] as TransferResult[], account }));
-    const answers = await writer.write(tx, entries);
-    if (answers.length !== entries.length) throw new Error(`ledger: an attachment writer gave ${answers.length} answers for ${entries.length} entries`);
+  // Every writer's first statements leave together (one round trip), still in order of first use.
+  const answered = await Promise.all([...groups].map(([writer, indexes]) => writer.write(tx, indexes.map((i) => ({ item: attachmentOf(requests[i]!).item, results: results[i] as TransferResult[], account })))));
+  [...groups.values()].forEach((indexes, g) => {
+    const answers = answered[g]!;
+    if (answers.length !== indexes.length) throw new Error(`ledger: an attachment writer gave ${answers.length} answers for ${indexes.length} entries`);
     indexes.forEach((i, k) => {
       const report = attachmentOf(requests[i]!).report ?? [];
       const reported = new Map(report.flatMap((id) => (accounts.has(id) ? [[id, { ...accounts.get(id)! }] as const] : [])));
       results[i] = { results: results[i] as TransferResult[], answer: answers[k], accounts: reported } satisfies AttachedResult<unknown>;
     });
-  }
+  });
 }
 
 function attachmentOf(request: Request): Attachment<unknown, unknown> {
@@ -112,8 +113,8 @@ export class SqlLedger implements Ledger, AttachingLedger {
         if (op.kind === 'transfers') return machine.createTransfers(op.transfers);
         return machine.expire(expiryCandidates, op.limit);
       });
-      await writeChanges(tx, machine.changes(), nowMs);
-      await writeAttachments(tx, requests, results, state.accounts);
+      // The attachments follow the write in the same round trip (sent after it, so they run after it).
+      await Promise.all([writeChanges(tx, machine.changes(), nowMs), writeAttachments(tx, requests, results, state.accounts)]);
       return results;
     }, KEYED_ACCESS);
   }
