@@ -44,8 +44,12 @@ async function run(url: string, payers: TestAccount[], calls: number): Promise<R
       const t0 = performance.now();
       const payload = await client.createPaymentPayload(required);
       const response = await fetch(url, { headers: { 'payment-signature': Buffer.from(JSON.stringify(payload)).toString('base64') } });
-      await response.arrayBuffer();
-      if (response.status !== 200 || !response.headers.get('payment-response')) errors += 1;
+      const body = await response.text();
+      if (response.status !== 200 || !response.headers.get('payment-response')) {
+        // The first failure of each run is shown: an error is a bug to chase, not noise.
+        if (errors === 0) console.error(`${url}: ${response.status} ${body.slice(0, 500)}`);
+        errors += 1;
+      }
       latencies.push(performance.now() - t0);
     }
   }));

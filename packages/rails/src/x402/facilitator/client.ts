@@ -22,6 +22,16 @@ export interface FacilitatorClientOptions {
   timeoutMs?: number;
 }
 
+/** How long an unused kept-alive connection is kept (servers commonly close theirs after 5 s). */
+const IDLE_SOCKET_MS = 4_000;
+
+/** A request that failed on a reused connection before the server answered anything. */
+class StaleConnection extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
 export class FacilitatorClient {
   readonly #base: URL;
   readonly #timeoutMs: number;
@@ -33,7 +43,9 @@ export class FacilitatorClient {
     if (this.#base.protocol !== 'http:' && this.#base.protocol !== 'https:') throw new Error(`facilitator URL must be http(s): ${options.url}`);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     const secure = this.#base.protocol === 'https:';
-    this.#agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    // Idle connections are dropped before a server's usual 5 s keep-alive would close them.
+    const agent = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+    this.#agent = secure ? new https.Agent(agent) : new http.Agent(agent);
     this.#request = secure ? https.request : http.request;
   }
 
@@ -54,14 +66,28 @@ export class FacilitatorClient {
     this.#agent.destroy();
   }
 
-  #post(action: 'verify' | 'settle', payload: PaymentPayload, requirements: PaymentRequirements): Promise<Record<string, unknown>> {
+  async #post(action: 'verify' | 'settle', payload: PaymentPayload, requirements: PaymentRequirements): Promise<Record<string, unknown>> {
     const body = Buffer.from(JSON.stringify({ x402Version: payload.x402Version, paymentPayload: payload, paymentRequirements: requirements }));
     const url = new URL(`${this.#base.pathname.replace(/\/$/, '')}/${action}`, this.#base);
+    try {
+      return await this.#send(action, url, body);
+    } catch (error) {
+      // A kept-alive connection the server closed while idle fails the next request sent on it
+      // before the server read a byte (Node's documented keep-alive race); that request never ran,
+      // so it is sent once more, on another connection. Any other failure stands.
+      if (!(error instanceof StaleConnection)) throw error;
+      return this.#send(action, url, body);
+    }
+  }
+
+  #send(action: 'verify' | 'settle', url: URL, body: Buffer): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const request = this.#request(url, {
         method: 'POST', agent: this.#agent,
         headers: { 'content-type': 'application/json', 'content-length': body.length, accept: 'application/json' },
       }, (response) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {
@@ -85,9 +111,10 @@ export class FacilitatorClient {
         response.on('error', reject);
       });
       const timer = setTimeout(() => request.destroy(new Error(`facilitator ${action}: no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      request.on('error', (error) => {
+      request.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(error);
+        const stale = request.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        reject(stale ? new StaleConnection(error) : error);
       });
       request.end(body);
     });

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { x402Client } from '@x402/core/client';
 import { HTTPFacilitatorClient } from '@x402/core/http';
@@ -93,6 +95,37 @@ describe('local facilitator (HTTP API, real chain)', () => {
     await silent.close();
     await assert.rejects(new FacilitatorClient({ url: silent.url }).verify(payment, accepts), /ECONNREFUSED/);
     ours.close();
+  });
+
+  test('a kept-alive connection the facilitator dropped is retried once on a new one; a request that reached it is not', async () => {
+    const accepts = requirements('2000');
+    const payment = await pay(accepts);
+    // Answers each connection's first request; a second one on the same connection finds it closed,
+    // as when a server's keep-alive timer fires just as the client reuses the connection.
+    const seen: string[] = [];
+    const dropper = createServer((request, response) => {
+      const socket = request.socket as Socket & { served?: boolean };
+      seen.push(socket.served ? 'dropped' : 'answered');
+      if (socket.served) return socket.destroy();
+      socket.served = true;
+      response.setHeader('content-type', 'application/json').end(JSON.stringify({ isValid: true, payer: payer.address }));
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(dropper.address() as AddressInfo).port}`;
+    const ours = new FacilitatorClient({ url });
+    try {
+      assert.equal((await ours.verify(payment, accepts)).isValid, true);
+      assert.equal((await ours.verify(payment, accepts)).isValid, true, 'the dropped request was sent again');
+      assert.deepEqual(seen, ['answered', 'dropped', 'answered']);
+      // A fresh connection that fails is not a stale one: the error stands.
+      const failing = createServer((request) => request.socket.destroy());
+      await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+      await assert.rejects(new FacilitatorClient({ url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}` }).settle(payment, accepts), /socket hang up/);
+      failing.close();
+    } finally {
+      ours.close();
+      dropper.close();
+    }
   });
 
   test('an expired authorization is refused', async () => {
