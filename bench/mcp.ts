@@ -6,7 +6,8 @@
  *
  *   npm run bench:mcp     (PostgreSQL at TOLLGATE_BENCH_DATABASE_URL, else TOLLGATE_TEST_DATABASE_URL;
  *                          in-memory PGlite when neither is set)
- *   MCP_BENCH_CALLS=2000 MCP_BENCH_CONCURRENCY=16
+ *   MCP_BENCH_CALLS=2000 MCP_BENCH_CONCURRENCY=16 MCP_BENCH_ROUNDS=4 (calls a side, split into rounds
+ *                           that alternate which side goes first)
  *   MCP_BENCH_NOOP_GUARD=1  also runs the gateway with a guard that holds and settles nothing, to show
  *                           how much of the gateway's cost is the guard's
  * Besides calls/s it prints CPU per call of each process (read from /proc, so Linux only): on a
@@ -26,7 +27,8 @@ import { cpuMeter, taggedUrl } from './cpu.ts';
 
 const CALLS = Number(process.env.MCP_BENCH_CALLS ?? 2000);
 const CONCURRENCY = Number(process.env.MCP_BENCH_CONCURRENCY ?? 16);
-const WARMUP_CALLS = 100;
+const ROUNDS = Number(process.env.MCP_BENCH_ROUNDS ?? 4);
+const WARMUP_CALLS = Number(process.env.MCP_BENCH_WARMUP ?? 1000);
 const DATABASE_URL = process.env.TOLLGATE_BENCH_DATABASE_URL || process.env.TOLLGATE_TEST_DATABASE_URL || undefined;
 
 /** CPU time (user + system) a process has used so far, in ms; NaN where /proc is not readable. */
@@ -189,6 +191,8 @@ if (serveAt >= 0) {
 }
 
 interface Measured {
+  calls: number;
+  seconds: number;
   cps: number;
   latenciesMs: number[];
   /** CPU ms per call: the bench's client, the upstream, the gateway process, its Postgres backends. */
@@ -196,22 +200,38 @@ interface Measured {
 }
 
 /** One measured run, with the CPU each process spent on it. */
-async function measured(client: Client, tool: string, upstreamPid: number, gateway?: GatewayProcess): Promise<Measured> {
+async function measured(client: Client, tool: string, calls: number, upstreamPid: number, gateway?: GatewayProcess): Promise<Measured> {
   const client0 = process.cpuUsage();
   const upstream0 = processCpuMs(upstreamPid);
   const gateway0 = await gateway?.cpu();
-  const result = await run(client, tool, CALLS);
+  const started = performance.now();
+  const result = await run(client, tool, calls);
+  const seconds = (performance.now() - started) / 1000;
   const clientUsed = process.cpuUsage(client0);
   const upstreamMs = processCpuMs(upstreamPid) - upstream0;
   const gateway1 = await gateway?.cpu();
   return {
     ...result,
+    calls,
+    seconds,
     cpu: {
-      client: (clientUsed.user + clientUsed.system) / 1000 / CALLS,
-      upstream: upstreamMs / CALLS,
-      gateway: gateway0 && gateway1 ? (gateway1.nodeMs - gateway0.nodeMs) / CALLS : 0,
-      postgres: gateway1 ? gateway1.postgresMs / CALLS : 0,
+      client: (clientUsed.user + clientUsed.system) / 1000 / calls,
+      upstream: upstreamMs / calls,
+      gateway: gateway0 && gateway1 ? (gateway1.nodeMs - gateway0.nodeMs) / calls : 0,
+      postgres: gateway1 ? gateway1.postgresMs / calls : 0,
     },
+  };
+}
+
+/** A side's rounds as one measurement: its calls over its own time, CPU weighted by calls. */
+function merged(rounds: readonly Measured[]): Measured {
+  const calls = rounds.reduce((n, r) => n + r.calls, 0);
+  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
+  const mean = (key: keyof Measured['cpu']) => rounds.reduce((n, r) => n + r.cpu[key] * r.calls, 0) / calls;
+  return {
+    calls, seconds, cps: calls / seconds,
+    latenciesMs: rounds.flatMap((r) => r.latenciesMs),
+    cpu: { client: mean('client'), upstream: mean('upstream'), gateway: mean('gateway'), postgres: mean('postgres') },
   };
 }
 
@@ -229,8 +249,20 @@ async function main(): Promise<void> {
   const gateway = await connect(`${tollgate.url}/mcp`, { authorization: `Bearer ${tollgate.token}` });
   await run(direct, 'echo', WARMUP_CALLS);
   await run(gateway, 'bench__echo', WARMUP_CALLS);
-  const d = await measured(direct, 'echo', upstream.pid);
-  const g = await measured(gateway, 'bench__echo', upstream.pid, tollgate);
+  // Rounds alternate which side goes first, so a drift in the machine's speed (other jobs on a
+  // shared host) falls on both sides alike instead of on whichever ran second.
+  const perRound = Math.ceil(CALLS / ROUNDS);
+  const directRounds: Measured[] = [];
+  const gatewayRounds: Measured[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const sides = [
+      async () => directRounds.push(await measured(direct, 'echo', perRound, upstream.pid)),
+      async () => gatewayRounds.push(await measured(gateway, 'bench__echo', perRound, upstream.pid, tollgate)),
+    ];
+    for (const side of round % 2 === 0 ? sides : sides.reverse()) await side();
+  }
+  const d = merged(directRounds);
+  const g = merged(gatewayRounds);
   await gateway.close();
   tollgate.stop();
   let noop: Measured | undefined;
@@ -238,13 +270,15 @@ async function main(): Promise<void> {
     const unguarded = await startGatewayProcess(upstream.url, true);
     const client = await connect(`${unguarded.url}/mcp`, { authorization: `Bearer ${unguarded.token}` });
     await run(client, 'bench__echo', WARMUP_CALLS);
-    noop = await measured(client, 'bench__echo', upstream.pid, unguarded);
+    noop = await measured(client, 'bench__echo', CALLS, upstream.pid, unguarded);
     await client.close();
     unguarded.stop();
   }
   const engine = DATABASE_URL ? 'postgres' : 'pglite (in-memory, inside the gateway process)';
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`database: ${engine}; ${CALLS} calls, ${CONCURRENCY} in flight; gateway and upstream each in their own process; load average ${load}`);
+  console.log(`database: ${engine}; ${CALLS} calls a side in ${ROUNDS} alternating rounds, ${CONCURRENCY} in flight; gateway and upstream each in their own process; load average ${load}`);
+  const perRoundCps = (rounds: readonly Measured[]) => rounds.map((r) => r.cps.toFixed(0)).join(', ');
+  console.log(`rounds, calls/s: direct ${perRoundCps(directRounds)}; gateway ${perRoundCps(gatewayRounds)}`);
   console.log(`direct : ${d.cps.toFixed(0)} calls/s, p99 ${p99(d.latenciesMs).toFixed(1)} ms; ${cpuLine(d)}`);
   console.log(`gateway: ${g.cps.toFixed(0)} calls/s, p99 ${p99(g.latenciesMs).toFixed(1)} ms (${((g.cps / d.cps) * 100).toFixed(0)}% of direct); ${cpuLine(g)}`);
   if (noop) console.log(`gateway, no-op guard: ${noop.cps.toFixed(0)} calls/s, p99 ${p99(noop.latenciesMs).toFixed(1)} ms (${((noop.cps / d.cps) * 100).toFixed(0)}% of direct); ${cpuLine(noop)}`);
