@@ -7,6 +7,7 @@
  * SSE parse in the client; as JSON it is one write and a `JSON.parse`. So the first event decides:
  * the final answer alone becomes a JSON response; anything else (a notification, a request to the
  * client, a keep-alive) goes out as the stream it was, from its first byte, without waiting.
+ * The gateway's client side does the same with its upstreams' answers (`upstream-fetch.ts`).
  */
 
 const decoder = new TextDecoder();
@@ -17,7 +18,7 @@ export async function singleAnswerAsJson(response: Response): Promise<Response> 
   if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
   const reader = response.body.getReader();
   const first = await reader.read();
-  const json = first.done ? undefined : finalResponseOf(first.value);
+  const json = first.done ? undefined : finalResponseOf(decoder.decode(first.value));
   if (json !== undefined) {
     // The transport closes the stream in the same turn as it writes the last response, so this
     // read does not wait; a batch with more answers to come keeps its stream.
@@ -32,9 +33,8 @@ export async function singleAnswerAsJson(response: Response): Promise<Response> 
   return resumed(response, reader, first.done ? [] : [first.value]);
 }
 
-/** The JSON text of an SSE chunk that is exactly one event holding a JSON-RPC response, else undefined. */
-function finalResponseOf(chunk: Uint8Array): string | undefined {
-  const text = decoder.decode(chunk);
+/** The JSON text of SSE text that is exactly one event holding a JSON-RPC response, else undefined. */
+export function finalResponseOf(text: string): string | undefined {
   if (!text.startsWith(DATA_PREFIX) || !text.endsWith('\n\n')) return undefined;
   const data = text.slice(DATA_PREFIX.length, -2);
   // An event id, a second event or a multi-line payload means a stream worth keeping as one.

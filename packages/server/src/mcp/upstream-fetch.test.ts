@@ -69,6 +69,41 @@ describe('upstream fetch', () => {
     assert.equal(rest, 'data: two\n\n');
   });
 
+  test('an SSE answer whose only event is the final JSON-RPC response comes back as that JSON; anything else stays a stream', async () => {
+    const final = JSON.stringify({ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'é' }] } });
+    const progress = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } });
+    const answer = (events: string[], end = true): Handler => (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'mcp-session-id': 's1' });
+      for (const e of events) res.write(e);
+      if (end) res.end();
+    };
+    handler = answer([`event: message\ndata: ${final}\n\n`]);
+    const single = await upstreamFetch(`${base}/mcp`, { method: 'POST', body: '{}' });
+    assert.equal(single.headers.get('content-type'), 'application/json');
+    assert.equal(single.headers.get('mcp-session-id'), 's1');
+    assert.equal(await single.text(), final);
+    // A server that keeps the stream open after its final response does not hold the call up.
+    handler = answer([`event: message\ndata: ${final}\n\n`], false);
+    assert.equal(await (await upstreamFetch(`${base}/mcp`, { method: 'POST', body: '{}' })).text(), final);
+    // A notification first: the stream as sent, every byte, in order.
+    const streamed = `event: message\ndata: ${progress}\n\nevent: message\ndata: ${final}\n\n`;
+    handler = answer([`event: message\ndata: ${progress}\n\n`, `event: message\ndata: ${final}\n\n`]);
+    const stream = await upstreamFetch(`${base}/mcp`, { method: 'POST', body: '{}' });
+    assert.equal(stream.headers.get('content-type'), 'text/event-stream');
+    assert.equal(await stream.text(), streamed);
+    // The first event split across writes, then a second event: still the whole stream.
+    handler = answer([`event: message\ndata: ${final.slice(0, 10)}`, `${final.slice(10)}\n\nevent: message\ndata: ${progress}\n\n`]);
+    assert.equal(await (await upstreamFetch(`${base}/mcp`, { method: 'POST', body: '{}' })).text(), `event: message\ndata: ${final}\n\nevent: message\ndata: ${progress}\n\n`);
+    // A connection dropped in the middle of the first event errors the body.
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: message\ndata: {"jsonrpc"');
+      setTimeout(() => res.destroy(), 20);
+    };
+    const dropped = await upstreamFetch(`${base}/mcp`, { method: 'POST', body: '{}' });
+    await assert.rejects(dropped.text());
+  });
+
   test('keeps sockets alive between requests', async () => {
     handler = (_req, res) => res.end('x');
     await (await upstreamFetch(`${base}/a`, { method: 'POST', body: '1' })).text();

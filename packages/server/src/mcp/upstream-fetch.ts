@@ -11,6 +11,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { finalResponseOf } from './single-answer.ts';
 
 /**
  * How long an idle upstream socket is kept (shorter when the upstream's `Keep-Alive: timeout=`
@@ -19,6 +20,8 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 const IDLE_SOCKET_MS = 4_000;
 /** Body chunks buffered ahead of the reader before the socket is paused. */
 const BODY_CHUNKS_AHEAD_MAX = 16;
+/** Most bytes of an SSE answer read while waiting for its first event to end. */
+const SSE_PEEK_BYTES_MAX = 64 * 1024;
 /** Statuses whose responses have no body (a `Response` refuses one). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
@@ -57,11 +60,10 @@ export const upstreamFetch: FetchLike = (input, init = {}) => new Promise<Respon
     response = res;
     res.once('close', release);
     const status = res.statusCode ?? 502;
-    resolve(new Response(method === 'HEAD' || NULL_BODY_STATUSES.has(status) ? drained(res) : bodyOf(res), {
-      status,
-      statusText: res.statusMessage ?? '',
-      headers: headersOf(res),
-    }));
+    const init = { status, statusText: res.statusMessage ?? '', headers: headersOf(res) };
+    if (method === 'HEAD' || NULL_BODY_STATUSES.has(status)) resolve(new Response(drained(res), init));
+    else if (method === 'POST' && res.headers['content-type']?.startsWith('text/event-stream')) void answerOfStream(res, init).then(resolve);
+    else resolve(new Response(bodyOf(res), init));
   });
   signal?.addEventListener('abort', onAbort, { once: true });
   request.once('error', (error) => {
@@ -89,11 +91,64 @@ function drained(res: IncomingMessage): null {
   return null;
 }
 
-/** The response body as a web stream, pausing the socket while the reader is behind. */
-function bodyOf(res: IncomingMessage): ReadableStream<Uint8Array> {
+/**
+ * An upstream's SSE answer to a POST whose first event is the final JSON-RPC response, as that JSON
+ * (the SDK's client then parses one body instead of setting up an SSE parser of web streams, which
+ * was the larger part of its cost per call); anything else — a notification or a request first, an
+ * event id, a first event larger than `SSE_PEEK_BYTES_MAX` — stays the stream it was, chunks already
+ * read included. After a final response the server has nothing more to say on that stream.
+ */
+function answerOfStream(res: IncomingMessage, init: ResponseInit): Promise<Response> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      res.pause();
+      res.off('data', onData);
+      res.off('end', asStream);
+      res.off('error', asStream);
+      res.off('close', asStream);
+    };
+    function asStream() {
+      stop();
+      resolve(new Response(bodyOf(res, chunks), init));
+    }
+    function onData(chunk: Buffer) {
+      chunks.push(chunk);
+      size += chunk.length;
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      const end = text.indexOf('\n\n');
+      if (end < 0) {
+        if (size > SSE_PEEK_BYTES_MAX) asStream();
+        return;
+      }
+      const json = end + 2 === text.length ? finalResponseOf(text) : undefined;
+      if (json === undefined) return asStream();
+      stop();
+      res.resume();
+      const headers = new Headers(init.headers);
+      headers.set('content-type', 'application/json');
+      resolve(new Response(json, { ...init, headers }));
+    }
+    res.on('data', onData);
+    res.once('end', asStream);
+    res.once('error', asStream);
+    res.once('close', asStream);
+  });
+}
+
+/** The response body as a web stream (after `read`, chunks already taken), pausing the socket while the reader is behind. */
+function bodyOf(res: IncomingMessage, read: readonly Buffer[] = []): ReadableStream<Uint8Array> {
   let finished = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      for (const chunk of read) controller.enqueue(chunk);
+      if (res.readableEnded || res.destroyed) {
+        finished = true;
+        if (res.readableEnded) controller.close();
+        else controller.error(res.errored ?? new Error('The upstream closed the connection before the response ended'));
+        return;
+      }
       res.on('data', (chunk: Buffer) => {
         controller.enqueue(chunk);
         if ((controller.desiredSize ?? 1) <= 0) res.pause();
